@@ -1,0 +1,1 @@
+"""Provider plugin API and first-party plugins."""

@@ -1,0 +1,177 @@
+"""The internal speech schema, capability data and the provider plugin protocol."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol, get_args, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+AUDIO_FORMATS: tuple[AudioFormat, ...] = get_args(AudioFormat)
+StreamMode = Literal["audio", "sse"]
+SamplingControl = Literal["temperature", "exaggeration", "cfg_weight", "seed"]
+SAMPLING_CONTROLS: tuple[SamplingControl, ...] = get_args(SamplingControl)
+
+MAX_INPUT_CHARS = 4096
+MIN_SPEED = 0.25
+MAX_SPEED = 4.0
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BuiltinVoice(_Frozen):
+    """A voice the model ships with, by name (`alloy`, `leo`, `af_heart`, ...)."""
+
+    kind: Literal["builtin"] = "builtin"
+    name: str = Field(min_length=1, max_length=128)
+
+
+class UploadedVoice(_Frozen):
+    """A reference to a voice file a tenant uploaded for cloning."""
+
+    kind: Literal["uploaded"] = "uploaded"
+    file_id: str = Field(min_length=1, max_length=128)
+
+
+Voice = Annotated[BuiltinVoice | UploadedVoice, Field(discriminator="kind")]
+
+
+class SpeechRequest(_Frozen):
+    """One speech request, whatever dialect it arrived in."""
+
+    model: str = Field(min_length=1, max_length=256)
+    input: str = Field(min_length=1, max_length=MAX_INPUT_CHARS)
+    voice: Voice
+    response_format: AudioFormat = "mp3"
+    speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
+    instructions: str | None = Field(default=None, max_length=MAX_INPUT_CHARS)
+    stream: StreamMode = "audio"
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    exaggeration: float | None = Field(default=None, ge=0.0, le=2.0)
+    cfg_weight: float | None = Field(default=None, ge=0.0, le=1.0)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+
+    def sampling(self) -> dict[SamplingControl, float | int]:
+        """The sampling controls this request sets."""
+        values = {name: getattr(self, name) for name in SAMPLING_CONTROLS}
+        return {name: value for name, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class PcmAudio:
+    """Mono float32 samples in [-1, 1] at a sample rate."""
+
+    samples: npt.NDArray[np.float32]
+    sample_rate: int
+
+    @property
+    def seconds(self) -> float:
+        """Duration in seconds."""
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(slots=True)
+class SpeechUsage:
+    """What one request consumed and produced."""
+
+    input_characters: int
+    audio_seconds: float = 0.0
+
+
+class SpeechStream:
+    """Audio as a provider makes it, counting the seconds produced into its usage."""
+
+    def __init__(self, chunks: AsyncIterator[PcmAudio], usage: SpeechUsage) -> None:
+        self._chunks = chunks
+        self.usage = usage
+
+    def __aiter__(self) -> SpeechStream:
+        return self
+
+    async def __anext__(self) -> PcmAudio:
+        chunk = await anext(self._chunks)
+        self.usage.audio_seconds += chunk.seconds
+        return chunk
+
+    async def aclose(self) -> None:
+        """Stop the provider's generator early."""
+        close = getattr(self._chunks, "aclose", None)
+        if close is not None:
+            await close()
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceCard:
+    """A voice a model serves."""
+
+    id: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCard:
+    """What a provider's model can do, declared as data for the router to act on."""
+
+    id: str
+    voices: tuple[VoiceCard, ...]
+    sample_rate: int
+    max_input_chars: int = MAX_INPUT_CHARS
+    native_formats: frozenset[AudioFormat] = frozenset()
+    streaming: bool = True
+    native_speed: bool = False
+    voice_cloning: bool = False
+    instructions: bool = False
+    sampling_controls: frozenset[SamplingControl] = frozenset()
+
+    def has_voice(self, name: str) -> bool:
+        """Whether a built-in voice of this name exists."""
+        return any(voice.id == name for voice in self.voices)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderContext:
+    """What the host hands a provider when it builds one from config."""
+
+    name: str
+    data_dir: Path
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A source of speech: local model or upstream API."""
+
+    name: str
+
+    def models(self) -> Sequence[ModelCard]:
+        """The models this provider serves, with their capabilities."""
+        ...
+
+    async def start(self) -> None:
+        """Load weights or open connections; called once before serving."""
+        ...
+
+    async def close(self) -> None:
+        """Release everything `start` acquired."""
+        ...
+
+    def ready(self) -> bool:
+        """Whether the provider can serve requests now."""
+        ...
+
+    def synthesize(self, request: SpeechRequest) -> AsyncIterator[PcmAudio]:
+        """Yield audio for `request` as it is made; `request.model` is one of `models()`."""
+        ...
+
+
+class ProviderFactory(Protocol):
+    """What a `tts_router.providers` entry point must load: a callable building a provider."""
+
+    def __call__(self, context: ProviderContext) -> Provider: ...

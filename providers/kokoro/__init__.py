@@ -1,0 +1,5 @@
+"""Kokoro-82M: local English text-to-speech on onnxruntime."""
+
+from providers.kokoro.provider import KokoroOptions, KokoroProvider
+
+__all__ = ["KokoroOptions", "KokoroProvider"]

@@ -1,0 +1,172 @@
+"""The Kokoro-82M provider: English text to 24 kHz speech on the local CPU."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+import anyio.to_thread
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from providers.api import ModelCard, PcmAudio, ProviderContext, SpeechRequest, VoiceCard
+from providers.errors import (
+    ProviderError,
+    ProviderOverloadedError,
+    ProviderRejectedError,
+    ProviderUnavailableError,
+)
+from providers.kokoro.g2p import EnglishG2P
+from providers.kokoro.onnx_engine import SAMPLE_RATE, OnnxEngine
+from providers.kokoro.voices import VoiceCatalog, load_styles, read_voice_names
+from providers.text import split_text
+
+__all__ = ["KokoroOptions", "KokoroProvider"]
+
+MODEL_ID = "kokoro"
+MAX_INPUT_CHARS = 4096
+# Well under the model's 510 phonemes: English runs at about one phoneme per character.
+PIECE_CHARS = 300
+SILENCE_SECONDS = 0.2
+
+
+class KokoroOptions(BaseModel):
+    """The `options` a Kokoro provider accepts in its configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engine: Literal["onnx"] = "onnx"
+    model_path: Path | None = None
+    voices_path: Path | None = None
+    threads: int | None = Field(default=None, ge=1)
+    workers: int = Field(default=1, ge=1)
+    max_queue: int = Field(default=32, ge=0)
+
+
+def parse_options(name: str, options: Mapping[str, Any]) -> KokoroOptions:
+    """Validate `options`, raising ValueError that names the provider and the bad fields."""
+    try:
+        parsed = KokoroOptions.model_validate(dict(options))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc'])) or 'options'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ValueError(f"invalid options for Kokoro provider {name!r}: {problems}") from exc
+    for field in ("model_path", "voices_path"):
+        path = getattr(parsed, field)
+        if path is not None and not path.is_file():
+            raise ValueError(
+                f"invalid options for Kokoro provider {name!r}: {field}: no file {path}"
+            )
+    return parsed
+
+
+class _Runtime:
+    """The loaded G2P, voices and ONNX session, used from worker threads."""
+
+    def __init__(self, options: KokoroOptions) -> None:
+        self.g2p = EnglishG2P()
+        self.styles = load_styles(options.voices_path)
+        self.engine = OnnxEngine(options.model_path, threads=options.threads)
+        # misaki's spaCy pipeline and espeak-ng (one global C state) are not thread-safe.
+        self._g2p_lock = threading.Lock()
+
+    def speak(self, text: str, voice: str, speed: float) -> npt.NDArray[np.float32]:
+        """Audio for one piece of text; a short silence if it holds nothing to pronounce."""
+        with self._g2p_lock:
+            phonemes = self.g2p.phonemize(text)
+        if not any(symbol.isalpha() for symbol in phonemes):
+            return np.zeros(int(SILENCE_SECONDS * SAMPLE_RATE), dtype=np.float32)
+        return self.engine.synthesize(phonemes, self.styles[voice], speed)
+
+
+class KokoroProvider:
+    """Kokoro-82M on onnxruntime, with misaki G2P, for English speech."""
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.name = context.name
+        self._options = parse_options(context.name, context.options)
+        try:
+            self._catalog = VoiceCatalog(read_voice_names(self._options.voices_path))
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"Kokoro provider {self.name!r}: unreadable voice pack: {exc}"
+            ) from exc
+        self._card = ModelCard(
+            id=MODEL_ID,
+            voices=tuple(
+                VoiceCard(voice_id, text) for voice_id, text in self._catalog.descriptions()
+            ),
+            sample_rate=SAMPLE_RATE,
+            max_input_chars=MAX_INPUT_CHARS,
+            streaming=True,
+            native_speed=True,
+            voice_cloning=False,
+            instructions=False,
+            sampling_controls=frozenset(),
+        )
+        self._limiter = anyio.CapacityLimiter(self._options.workers)
+        self._capacity = self._options.workers + self._options.max_queue
+        self._in_flight = 0
+        self._runtime: _Runtime | None = None
+
+    def models(self) -> Sequence[ModelCard]:
+        """The single Kokoro model card."""
+        return (self._card,)
+
+    async def start(self) -> None:
+        """Load the G2P, the voices and the ONNX session in a worker thread."""
+        if self._runtime is not None:
+            return
+        try:
+            self._runtime = await anyio.to_thread.run_sync(_Runtime, self._options)
+        except Exception as exc:
+            raise ProviderUnavailableError(f"Kokoro failed to load: {exc}") from exc
+
+    async def close(self) -> None:
+        """Drop the loaded model; `start` may load it again."""
+        self._runtime = None
+
+    def ready(self) -> bool:
+        """Whether the model is loaded."""
+        return self._runtime is not None
+
+    async def synthesize(self, request: SpeechRequest) -> AsyncGenerator[PcmAudio, None]:
+        """Yield audio piece by piece, each as soon as it is made."""
+        voice = self._resolve_voice(request)
+        runtime = self._runtime
+        if runtime is None:
+            raise ProviderUnavailableError(f"Kokoro provider {self.name!r} is not started")
+        if self._in_flight >= self._capacity:
+            raise ProviderOverloadedError("Kokoro is at capacity", retry_after=1.0)
+        self._in_flight += 1
+        try:
+            for piece in split_text(request.input, PIECE_CHARS):
+                speak = functools.partial(runtime.speak, piece, voice, request.speed)
+                samples = await self._run(speak)
+                yield PcmAudio(samples=samples, sample_rate=SAMPLE_RATE)
+        finally:
+            self._in_flight -= 1
+
+    def _resolve_voice(self, request: SpeechRequest) -> str:
+        if request.voice.kind == "uploaded":
+            raise ProviderRejectedError("Kokoro does not support voice cloning", param="voice")
+        voice = self._catalog.resolve(request.voice.name)
+        if voice is None:
+            raise ProviderRejectedError(
+                f"Kokoro has no voice {request.voice.name!r}", param="voice"
+            )
+        return voice
+
+    async def _run(self, speak: Callable[[], npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+        # The limiter is taken per piece, so concurrent requests take turns on the model.
+        try:
+            return await anyio.to_thread.run_sync(speak, limiter=self._limiter)
+        except Exception as exc:
+            raise ProviderError(f"Kokoro failed to synthesize speech: {exc}") from exc

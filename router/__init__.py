@@ -1,0 +1,1 @@
+"""tts-router: the service."""

@@ -1,0 +1,1 @@
+"""The wire dialects the router speaks."""

@@ -1,0 +1,115 @@
+"""One frozen Settings object, built once from the embedded defaults, a config file and env."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DATA_DIR_ENV = "TTS_ROUTER_DATA_DIR"
+DATABASE_URL_ENV = "TTS_ROUTER_DATABASE_URL"
+API_KEY_ENV = "TTS_ROUTER_API_KEY"
+PLUGINS_ENV = "TTS_ROUTER_PLUGINS"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerSettings(_Section):
+    """Where and how the HTTP server listens."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+
+class ProviderSettings(_Section):
+    """One configured provider: the plugin that builds it and that plugin's options."""
+
+    plugin: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChainStep(_Section):
+    """One provider model in a route's chain."""
+
+    provider: str
+    model: str
+
+
+class RouteSettings(_Section):
+    """A public model name, its aliases and the providers that serve it, in order."""
+
+    model: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    chain: tuple[ChainStep, ...] = Field(min_length=1)
+
+
+class Settings(_Section):
+    """Everything the service needs to run."""
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    auto_migrate: bool = True
+    api_key: str | None = None
+    plugins: tuple[str, ...] | None = None
+    server: ServerSettings = ServerSettings()
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    routes: tuple[RouteSettings, ...] = ()
+
+    @model_validator(mode="after")
+    def _routes_name_providers(self) -> Settings:
+        for route in self.routes:
+            for step in route.chain:
+                if step.provider not in self.providers:
+                    msg = f"route {route.model!r} names unknown provider {step.provider!r}"
+                    raise ValueError(msg)
+        return self
+
+    @property
+    def audio_dir(self) -> Path:
+        """Where stored audio lives."""
+        return self.data_dir / "audio"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tts-router.sqlite3').resolve()}"
+
+
+def embedded_defaults() -> dict[str, Any]:
+    """The defaults shipped inside the package."""
+    text = resources.files("router").joinpath("defaults.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Settings from the embedded defaults, then the config file's tables, env and overrides."""
+    env = os.environ if env is None else env
+    data: dict[str, Any] = embedded_defaults()
+    if config_file is not None:
+        with config_file.open("rb") as handle:
+            data.update(tomllib.load(handle))
+    if DATA_DIR_ENV in env:
+        data["data_dir"] = env[DATA_DIR_ENV]
+    if DATABASE_URL_ENV in env:
+        data["database_url"] = env[DATABASE_URL_ENV]
+    if API_KEY_ENV in env:
+        data["api_key"] = env[API_KEY_ENV]
+    if PLUGINS_ENV in env:
+        data["plugins"] = [name for name in env[PLUGINS_ENV].split(",") if name]
+    data.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    return Settings.model_validate(data)

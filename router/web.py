@@ -1,0 +1,89 @@
+"""What every HTTP handler shares: the services, request ids, and error rendering."""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from litestar import Request, Response
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import HTTPException
+from litestar.types import ExceptionHandlersMap, Message, Scope
+
+from providers.api import Provider
+from router.auth import Authenticator
+from router.errors import InternalError, RouterError, from_http_status
+from router.speech import SpeechService
+
+logger = logging.getLogger("tts_router.web")
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The long-lived objects handlers use, built once at startup."""
+
+    speech: SpeechService
+    authenticator: Authenticator
+    providers: Mapping[str, Provider]
+    started_at: int
+
+
+def services(request: Request[Any, Any, Any]) -> Services:
+    """The app's services."""
+    return cast("Services", request.app.state["services"])
+
+
+def _scope_request_id(scope: Scope) -> str:
+    state: dict[str, Any] = scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = f"req_{secrets.token_hex(12)}"
+    return cast("str", state["request_id"])
+
+
+def request_id(request: Request[Any, Any, Any]) -> str:
+    """This request's id, as sent back in `x-request-id`."""
+    return _scope_request_id(request.scope)
+
+
+async def add_request_id(message: Message, scope: Scope) -> None:
+    """`before_send` hook: every response carries `x-request-id`."""
+    if message["type"] == "http.response.start":
+        MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = _scope_request_id(scope)
+
+
+def as_router_error(request: Request[Any, Any, Any], exc: Exception) -> RouterError:
+    """Any exception as the router error the caller sees; bugs are logged with a traceback."""
+    if isinstance(exc, RouterError):
+        return exc
+    if isinstance(exc, HTTPException):
+        return from_http_status(exc.status_code, exc.detail)
+    logger.error("unhandled error in request %s", request_id(request), exc_info=exc)
+    return InternalError(
+        f"The server had an error processing your request (request id {request_id(request)})."
+    )
+
+
+def error_headers(error: RouterError) -> dict[str, str]:
+    """`Retry-After` when known, and `x-should-retry: false` for permanent refusals."""
+    headers: dict[str, str] = {}
+    if error.retry_after is not None:
+        headers["retry-after"] = str(max(1, math.ceil(error.retry_after)))
+    if not error.retry:
+        headers["x-should-retry"] = "false"
+    return headers
+
+
+def exception_handlers(render: Callable[[RouterError], Any]) -> ExceptionHandlersMap:
+    """Handlers rendering every error in one dialect's envelope."""
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        error = as_router_error(request, exc)
+        return Response(render(error), status_code=error.status, headers=error_headers(error))
+
+    return {Exception: handle}

@@ -1,0 +1,203 @@
+"""The OpenAI SDK against the real router and the real offline Kokoro model."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from pathlib import Path
+
+import httpx
+import numpy as np
+import openai
+import pytest
+
+from tests.support.audio import decode
+from tests.support.server import RunningRouter
+
+SENTENCES = (
+    "The quick brown fox jumps over the lazy dog. "
+    "It was a bright cold day in April, and the clocks were striking thirteen."
+)
+CONTAINERS = {"mp3": "mp3", "opus": "ogg", "aac": "aac", "flac": "flac", "wav": "wav"}
+# Plausible English speech: between 40 and 150 ms of audio per character.
+MIN_SECONDS_PER_CHAR, MAX_SECONDS_PER_CHAR = 0.04, 0.15
+
+
+def assert_plausible_speech(samples: np.ndarray, rate: int, text: str) -> None:
+    """Long enough for the text, not absurdly long, and not silence."""
+    seconds = len(samples) / rate
+    assert MIN_SECONDS_PER_CHAR * len(text) < seconds < MAX_SECONDS_PER_CHAR * len(text)
+    scale = 32768.0 if np.abs(samples).max() > 1.5 else 1.0
+    assert np.sqrt(np.mean((samples / scale) ** 2)) > 0.01
+
+
+@pytest.mark.parametrize("response_format", sorted(CONTAINERS))
+def test_each_format_decodes_to_speech(client: openai.OpenAI, response_format: str) -> None:
+    response = client.audio.speech.create(
+        model="tts-1",
+        voice="alloy",
+        input=SENTENCES,
+        response_format=response_format,  # type: ignore[arg-type]
+    )
+    samples, rate, channels = decode(response.content, CONTAINERS[response_format])
+    assert channels == 1
+    assert rate == (48_000 if response_format == "opus" else 24_000)
+    assert_plausible_speech(samples, rate, SENTENCES)
+
+
+def test_pcm_is_raw_s16le_mono_24k(client: openai.OpenAI) -> None:
+    pcm = client.audio.speech.create(
+        model="tts-1", voice="echo", input=SENTENCES, response_format="pcm"
+    )
+    wav = client.audio.speech.create(
+        model="tts-1", voice="echo", input=SENTENCES, response_format="wav"
+    )
+    assert pcm.response.headers["content-type"] == "audio/pcm"
+    assert len(pcm.content) % 2 == 0
+    raw = np.frombuffer(pcm.content, dtype="<i2")
+    from_wav, rate, channels = decode(wav.content, "wav")
+    assert (rate, channels) == (24_000, 1)
+    # The same deterministic audio: pcm is exactly the WAV's samples without the header.
+    np.testing.assert_array_equal(raw, from_wav.astype(np.int16))
+    assert_plausible_speech(raw.astype(np.float64), 24_000, SENTENCES)
+
+
+def test_stream_to_file(client: openai.OpenAI, tmp_path: Path) -> None:
+    path = tmp_path / "speech.mp3"
+    with client.audio.speech.with_streaming_response.create(
+        model="gpt-4o-mini-tts", voice="nova", input=SENTENCES
+    ) as response:
+        assert response.headers["content-type"] == "audio/mpeg"
+        assert response.headers["x-request-id"].startswith("req_")
+        response.stream_to_file(path)
+    samples, rate, _ = decode(path.read_bytes(), "mp3")
+    assert_plausible_speech(samples, rate, SENTENCES)
+
+
+def test_sse_stream(http: httpx.Client) -> None:
+    body = {
+        "model": "gpt-4o-mini-tts",
+        "voice": "coral",
+        "input": SENTENCES,
+        "stream_format": "sse",
+        "response_format": "wav",
+    }
+    with http.stream("POST", "/v1/audio/speech", json=body) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [
+            json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: ")
+        ]
+    deltas, done = events[:-1], events[-1]
+    assert deltas
+    assert {event["type"] for event in deltas} == {"speech.audio.delta"}
+    assert done["type"] == "speech.audio.done"
+    usage = done["usage"]
+    assert usage["input_tokens"] == len(SENTENCES)
+    assert usage["output_tokens"] > 0
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+    audio = b"".join(base64.b64decode(event["audio"]) for event in deltas)
+    samples, rate, _ = decode(audio, "wav")
+    assert_plausible_speech(samples, rate, SENTENCES)
+
+
+def _pcm_seconds(client: openai.OpenAI, text: str) -> float:
+    response = client.audio.speech.create(
+        model="kokoro", voice="alloy", input=text, response_format="pcm"
+    )
+    return len(response.content) / 2 / 24_000
+
+
+def test_long_text_loses_no_sentence(client: openai.OpenAI) -> None:
+    passage = " ".join(
+        f"Paragraph {word} has its own short sentence about the weather, the sea and the hills."
+        for word in (
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        )
+    )
+    long_text = " ".join([passage] * 4)
+    assert 3_900 < len(long_text) <= 4_096
+    short, long = _pcm_seconds(client, passage), _pcm_seconds(client, long_text)
+    # Each of the 48 sentences is over 2% of the long audio: losing one would break the ratio.
+    assert long / short == pytest.approx(4.0, rel=0.015)
+
+
+def test_usage_is_recorded(client: openai.OpenAI, router: RunningRouter) -> None:
+    response = client.audio.speech.create(
+        model="tts-1", voice="fable", input="Count me.", response_format="wav"
+    )
+    request_id = response.response.headers["x-request-id"]
+    samples, rate, _ = decode(response.content, "wav")
+    with sqlite3.connect(router.data_dir / "tts-router.sqlite3") as db:
+        row = db.execute(
+            "select requested_model, provider, voice, input_characters, audio_seconds,"
+            " output_bytes, status "
+            "from usage_records where request_id = ?",
+            (request_id,),
+        ).fetchone()
+    model, provider, voice, characters, seconds, output_bytes, status = row
+    assert (model, provider, voice, characters, status) == ("tts-1", "kokoro", "fable", 9, 200)
+    assert seconds == pytest.approx(len(samples) / rate, abs=0.01)
+    assert output_bytes == len(response.content)
+
+
+def test_control_characters_and_numbers_are_spoken(client: openai.OpenAI) -> None:
+    text = "Call 555-0100\x00 at 3:30\x07 pm, Dr.\tSmith owes $1,234.56!"
+    response = client.audio.speech.create(
+        model="tts-1", voice="onyx", input=text, response_format="flac"
+    )
+    samples, rate, _ = decode(response.content, "flac")
+    # Numbers are read out in words, so this text speaks far longer than its length suggests.
+    assert 4.0 < len(samples) / rate < 20.0
+    assert np.sqrt(np.mean((samples / 32768.0) ** 2)) > 0.01
+
+
+def test_punctuation_only_input_gives_valid_audio(client: openai.OpenAI) -> None:
+    response = client.audio.speech.create(
+        model="tts-1", voice="alloy", input="?!...", response_format="wav"
+    )
+    samples, rate, _ = decode(response.content, "wav")
+    assert 0 < len(samples) / rate < 2.0
+
+
+def test_models_and_voices(client: openai.OpenAI, http: httpx.Client) -> None:
+    names = {model.id for model in client.models.list()}
+    assert {"tts-1", "tts-1-hd", "gpt-4o-mini-tts", "kokoro"} <= names
+    assert client.models.retrieve("tts-1").id == "tts-1"
+    voices = http.get("/v1/audio/voices", params={"model": "tts-1"}).json()["data"]
+    assert [entry["model"] for entry in voices] == ["tts-1"]
+    ids = {voice["id"] for voice in voices[0]["voices"]}
+    openai_voices = {
+        "alloy",
+        "ash",
+        "ballad",
+        "coral",
+        "echo",
+        "fable",
+        "onyx",
+        "nova",
+        "sage",
+        "shimmer",
+        "verse",
+        "marin",
+        "cedar",
+    }
+    assert openai_voices <= ids
+
+
+def test_health(http: httpx.Client) -> None:
+    response = http.get("/health")
+    assert response.status_code == 200
+    assert response.json()["providers"]["kokoro"]["ready"] is True

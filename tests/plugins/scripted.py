@@ -1,0 +1,62 @@
+"""A provider plugin for tests whose models behave as their names say; registered by entry point."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+import anyio
+import anyio.lowlevel
+import numpy as np
+
+from providers.api import ModelCard, PcmAudio, ProviderContext, SpeechRequest, VoiceCard
+from providers.errors import ProviderError, ProviderUnavailableError
+
+SAMPLE_RATE = 16_000
+TONE_HZ = 440.0
+CHUNK_SECONDS = 0.5
+CHUNKS = 4
+
+_VOICES = (VoiceCard("alloy"), VoiceCard("tone"))
+
+
+def tone(seconds: float, sample_rate: int = SAMPLE_RATE) -> PcmAudio:
+    """A sine tone of `seconds`."""
+    t = np.arange(round(seconds * sample_rate), dtype=np.float32) / sample_rate
+    return PcmAudio((0.3 * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32), sample_rate)
+
+
+class ScriptedProvider:
+    """Models `tone` (2 s in 4 chunks), `broken-midway` (fails after a chunk), `unavailable`."""
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.name = context.name
+        self._started = False
+
+    def models(self) -> Sequence[ModelCard]:
+        """Three models at 16 kHz without native speed, so the router changes speed itself."""
+        return tuple(
+            ModelCard(id=name, voices=_VOICES, sample_rate=SAMPLE_RATE)
+            for name in ("tone", "broken-midway", "unavailable")
+        )
+
+    async def start(self) -> None:
+        """Nothing to load."""
+        self._started = True
+
+    async def close(self) -> None:
+        """Nothing to release."""
+        self._started = False
+
+    def ready(self) -> bool:
+        """Ready once started."""
+        return self._started
+
+    async def synthesize(self, request: SpeechRequest) -> AsyncIterator[PcmAudio]:
+        """Yield per the model's script."""
+        if request.model == "unavailable":
+            raise ProviderUnavailableError("scripted provider is down")
+        for index in range(CHUNKS):
+            if request.model == "broken-midway" and index == 1:
+                raise ProviderError("scripted failure after the first chunk")
+            yield tone(CHUNK_SECONDS)
+            await anyio.lowlevel.checkpoint()

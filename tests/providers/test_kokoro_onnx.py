@@ -1,0 +1,238 @@
+"""The Kokoro provider on the real int8 Kokoro-82M ONNX model, offline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import numpy as np
+import pytest
+
+from providers.api import BuiltinVoice, PcmAudio, ProviderContext, SpeechRequest, UploadedVoice
+from providers.errors import (
+    ProviderOverloadedError,
+    ProviderRejectedError,
+    ProviderUnavailableError,
+)
+from providers.kokoro import KokoroProvider
+from providers.kokoro.voices import OPENAI_VOICES, VoiceCatalog
+
+SENTENCES = [
+    "The quick brown fox jumps over the lazy dog near the river bank.",
+    "Yesterday we walked to the market and bought fresh bread, apples and cheese.",
+    "Dr. Smith said the meeting starts at 3.30 in room 12, not in the main hall.",
+    "Please remember to close the windows before you leave the office tonight.",
+    "A gentle rain fell all afternoon, and the garden finally looked green again.",
+    "Our train was delayed by twenty minutes, so we missed the opening speech.",
+    "She plays the violin every morning; her neighbours have never complained.",
+    "The library will be closed on Monday while the new shelves are installed.",
+]
+
+
+def _sentence_count(chars: int) -> int:
+    """How many of the cycled SENTENCES make a text of at least `chars` characters."""
+    count, length = 0, -1
+    while length < chars:
+        length += len(SENTENCES[count % len(SENTENCES)]) + 1
+        count += 1
+    return count
+
+
+def _text(chars: int) -> str:
+    """Distinct sentences, cycled until the text is about `chars` long."""
+    count = _sentence_count(chars)
+    return " ".join(SENTENCES[i % len(SENTENCES)] for i in range(count))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[KokoroProvider]:
+    kokoro = KokoroProvider(
+        ProviderContext(name="kokoro", data_dir=Path("."), options={"workers": 1, "max_queue": 1})
+    )
+    anyio.run(kokoro.start)
+    yield kokoro
+    anyio.run(kokoro.close)
+
+
+def _request(text: str, voice: str = "alloy", **fields: Any) -> SpeechRequest:
+    return SpeechRequest(model="kokoro", input=text, voice=BuiltinVoice(name=voice), **fields)
+
+
+async def _collect(provider: KokoroProvider, request: SpeechRequest) -> list[PcmAudio]:
+    return [chunk async for chunk in provider.synthesize(request)]
+
+
+def _seconds(chunks: list[PcmAudio]) -> float:
+    return sum(chunk.seconds for chunk in chunks)
+
+
+@pytest.mark.anyio
+async def test_sentence_gives_24khz_float32_speech(provider: KokoroProvider) -> None:
+    text = "Hello world, this is a short test of the speech model."
+    chunks = await _collect(provider, _request(text))
+    assert chunks
+    assert all(chunk.sample_rate == 24_000 for chunk in chunks)
+    assert all(chunk.samples.dtype == np.float32 and chunk.samples.ndim == 1 for chunk in chunks)
+    audio = np.concatenate([chunk.samples for chunk in chunks])
+    assert np.all(np.abs(audio) <= 1.0)
+    assert float(np.sqrt(np.mean(audio**2))) > 0.01  # speech, not silence
+    assert 0.04 <= _seconds(chunks) / len(text) <= 0.15
+
+
+@pytest.mark.anyio
+async def test_speed_is_applied_by_the_model(provider: KokoroProvider) -> None:
+    text = "Speaking twice as fast should take about half the time."
+    normal = _seconds(await _collect(provider, _request(text, speed=1.0)))
+    fast = _seconds(await _collect(provider, _request(text, speed=2.0)))
+    assert fast < 0.7 * normal
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dr. Smith paid $3.14 on 12/05/2024 for 1,000 apples, i.e. a bargain.",
+        "...",
+        "!!!",
+        "?! \u2014 \u2026",
+        "Control\x00 characters\x85 are\x1b spoken as spaces.",
+    ],
+)
+async def test_numbers_abbreviations_and_punctuation_give_audio(
+    provider: KokoroProvider, text: str
+) -> None:
+    chunks = await _collect(provider, _request(text))
+    assert _seconds(chunks) > 0.1
+
+
+@pytest.mark.anyio
+async def test_long_text_streams_every_sentence_in_order(provider: KokoroProvider) -> None:
+    # Speed 4 keeps the test short; each sentence is one piece, and the model is deterministic.
+    sentence_seconds = [
+        _seconds(await _collect(provider, _request(sentence, speed=4.0))) for sentence in SENTENCES
+    ]
+    long_text = _text(4000)
+    chunks = await _collect(provider, _request(long_text, speed=4.0))
+    expected = [sentence_seconds[i % len(SENTENCES)] for i in range(_sentence_count(4000))]
+    assert len(chunks) == len(expected) > 1
+    assert [chunk.seconds for chunk in chunks] == pytest.approx(expected, rel=0.02)
+    short_seconds = sum(expected[: _sentence_count(1000)])
+    assert 3.0 <= _seconds(chunks) / short_seconds <= 5.0
+
+
+@pytest.mark.anyio
+async def test_every_openai_voice_and_native_voice_speaks(provider: KokoroProvider) -> None:
+    (card,) = provider.models()
+    for name in (*OPENAI_VOICES, "jf_alpha", "jm_kumo"):
+        assert card.has_voice(name)
+        assert _seconds(await _collect(provider, _request("Yes.", voice=name, speed=4.0))) > 0
+
+
+def test_model_card_declares_kokoro_capabilities(provider: KokoroProvider) -> None:
+    (card,) = provider.models()
+    assert card.id == "kokoro"
+    assert card.sample_rate == 24_000
+    assert card.native_speed
+    assert card.streaming
+    assert not card.voice_cloning
+    assert not card.instructions
+    assert card.sampling_controls == frozenset()
+    assert card.max_input_chars == 4096
+    assert [voice.id for voice in card.voices[: len(OPENAI_VOICES)]] == list(OPENAI_VOICES)
+
+
+def test_openai_voices_map_onto_preferred_voices_of_the_official_pack() -> None:
+    official = ("af_alloy", "af_heart", "af_nova", "af_sky", "am_echo", "am_onyx", "bm_fable")
+    aliases = VoiceCatalog(official).aliases
+    assert set(aliases) == set(OPENAI_VOICES)
+    assert set(aliases.values()) <= set(official)
+    assert (aliases["alloy"], aliases["onyx"], aliases["fable"]) == (
+        "af_alloy",
+        "am_onyx",
+        "bm_fable",
+    )
+    assert all(aliases[name][1] == "m" for name in ("ash", "ballad", "echo", "verse", "cedar"))
+    assert all(aliases[name][1] == "f" for name in ("coral", "nova", "sage", "shimmer", "marin"))
+
+
+def test_openai_voices_map_the_same_way_in_every_process() -> None:
+    # A literal, so a change of process or of hash seed cannot pass unnoticed.
+    assert VoiceCatalog(
+        ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+    ).aliases == {
+        "alloy": "jf_tebukuro",
+        "ash": "jm_kumo",
+        "ballad": "jm_kumo",
+        "coral": "jf_nezumi",
+        "echo": "jm_kumo",
+        "fable": "jm_kumo",
+        "onyx": "jm_kumo",
+        "nova": "jf_tebukuro",
+        "sage": "jf_nezumi",
+        "shimmer": "jf_alpha",
+        "verse": "jm_kumo",
+        "marin": "jf_alpha",
+        "cedar": "jm_kumo",
+    }
+
+
+@pytest.mark.anyio
+async def test_unknown_voice_is_rejected(provider: KokoroProvider) -> None:
+    with pytest.raises(ProviderRejectedError) as caught:
+        await _collect(provider, _request("Hello.", voice="no_such_voice"))
+    assert caught.value.param == "voice"
+
+
+@pytest.mark.anyio
+async def test_uploaded_voice_is_rejected(provider: KokoroProvider) -> None:
+    request = SpeechRequest(model="kokoro", input="Hello.", voice=UploadedVoice(file_id="f1"))
+    with pytest.raises(ProviderRejectedError, match="voice cloning") as caught:
+        await _collect(provider, request)
+    assert caught.value.param == "voice"
+
+
+@pytest.mark.anyio
+async def test_requests_beyond_workers_and_queue_are_refused(provider: KokoroProvider) -> None:
+    first = provider.synthesize(_request("One. Two."))
+    second = provider.synthesize(_request("Three. Four."))
+    try:
+        await anext(first)
+        await anext(second)
+        with pytest.raises(ProviderOverloadedError):
+            await anext(provider.synthesize(_request("Five.")))
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert _seconds(await _collect(provider, _request("Six."))) > 0
+
+
+@pytest.mark.anyio
+async def test_unstarted_provider_is_unavailable() -> None:
+    kokoro = KokoroProvider(ProviderContext(name="cold", data_dir=Path(".")))
+    assert not kokoro.ready()
+    with pytest.raises(ProviderUnavailableError):
+        await _collect(kokoro, _request("Hello."))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"engine": "torch"},
+        {"unknown": 1},
+        {"workers": 0},
+        {"max_queue": -1},
+        {"threads": 0},
+        {"model_path": "/nonexistent/kokoro.onnx"},
+        {"voices_path": "/nonexistent/voices.bin"},
+    ],
+)
+def test_invalid_options_raise_value_error(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="invalid options for Kokoro provider 'bad'"):
+        KokoroProvider(ProviderContext(name="bad", data_dir=Path("."), options=options))
