@@ -1,0 +1,152 @@
+"""Speech benchmarks on this machine: router overhead, time to first byte, RTF, /health latency.
+
+Run by hand: `.venv/bin/python -m benchmarks.speech`. Prints a Markdown table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from providers.kokoro.g2p import EnglishG2P
+from providers.kokoro.onnx_engine import SAMPLE_RATE, OnnxEngine
+from providers.kokoro.voices import load_styles
+from providers.text import split_text
+from tests.support.server import RunningRouter, run_router
+
+PARAGRAPH = (
+    "The old lighthouse stood at the edge of the cliff, its lamp dark for many years. "
+    "Every evening the fishermen still looked up at it, out of habit, before turning for home. "
+    "Nobody in the village remembered who had kept it last, or why the light had gone out. "
+    "Children told stories about a keeper who walked the gallery on stormy nights."
+)
+LONG_TEXT = " ".join([PARAGRAPH] * 12)[:4000]
+ROUNDS = 5
+PIECE_CHARS = 300
+VOICE = "jf_alpha"
+
+
+class BareModel:
+    """The model with no router around it: G2P and ONNX inference, piece by piece."""
+
+    def __init__(self) -> None:
+        self.g2p = EnglishG2P()
+        self.engine = OnnxEngine()
+        self.style = load_styles()[VOICE]
+
+    def speak(self, text: str) -> float:
+        """Synthesize `text`; returns the seconds of audio made."""
+        samples = 0
+        for piece in split_text(text, PIECE_CHARS):
+            samples += len(self.engine.synthesize(self.g2p.phonemize(piece), self.style, 1.0))
+        return samples / SAMPLE_RATE
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Wall-clock seconds `action` takes."""
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def http_speech(client: httpx.Client, text: str) -> bytes:
+    """One complete speech request over HTTP."""
+    body = {"model": "tts-1", "voice": VOICE, "input": text}
+    response = client.post("/v1/audio/speech", json=body)
+    response.raise_for_status()
+    return response.content
+
+
+def first_byte_seconds(client: httpx.Client, text: str) -> float:
+    """Seconds from sending the request to the first audio byte."""
+    body = {"model": "tts-1", "voice": VOICE, "input": text, "response_format": "pcm"}
+    start = time.perf_counter()
+    with client.stream("POST", "/v1/audio/speech", json=body) as response:
+        next(response.iter_raw())
+        return time.perf_counter() - start
+
+
+async def health_under_load(router: RunningRouter, syntheses: int, text: str) -> list[float]:
+    """/health latencies in ms, polled while `syntheses` requests for `text` run."""
+    async with httpx.AsyncClient(base_url=router.base_url, timeout=600) as client:
+        body = {"model": "tts-1", "voice": VOICE, "input": text, "response_format": "pcm"}
+        load = [
+            asyncio.create_task(client.post("/v1/audio/speech", json=body))
+            for _ in range(syntheses)
+        ]
+        await asyncio.sleep(1.0)
+        latencies: list[float] = []
+        while not all(task.done() for task in load):
+            start = time.perf_counter()
+            (await client.get("/health")).raise_for_status()
+            latencies.append((time.perf_counter() - start) * 1000)
+            await asyncio.sleep(0.02)
+        await asyncio.gather(*load)
+    return latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which `fraction` of `values` fall."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    """Run every benchmark and print a Markdown table."""
+    bare = BareModel()
+    with tempfile.TemporaryDirectory() as tmp, run_router(Path(tmp) / "data") as router:
+        client = httpx.Client(base_url=router.base_url, timeout=600)
+        http_speech(client, "Warm up.")
+        bare.speak("Warm up.")
+
+        http_times, bare_times, audio_seconds = [], [], 0.0
+        for _ in range(ROUNDS):
+            bare_times.append(timed(lambda: bare.speak(PARAGRAPH)))
+            http_times.append(timed(lambda: http_speech(client, PARAGRAPH)))
+        audio_seconds = bare.speak(PARAGRAPH)
+        overhead = statistics.median(http_times) / statistics.median(bare_times)
+
+        first_piece = split_text(LONG_TEXT, PIECE_CHARS)[0]
+        first_bytes, first_pieces = [], []
+        for _ in range(ROUNDS):
+            first_pieces.append(timed(lambda: bare.speak(first_piece)))
+            first_bytes.append(first_byte_seconds(client, LONG_TEXT))
+        ttfb_ratio = statistics.median(first_bytes) / statistics.median(first_pieces)
+
+        latencies = asyncio.run(health_under_load(router, 4, PARAGRAPH * 3))
+        client.close()
+
+    rtf = statistics.median(bare_times) / audio_seconds
+    rows = [
+        ("(a) HTTP request / bare model, same text", f"{overhead:.3f}", "≤ 1.10"),
+        (
+            "    median HTTP, bare (s)",
+            f"{statistics.median(http_times):.2f}, {statistics.median(bare_times):.2f}",
+            "",
+        ),
+        ("(b) first byte of 4000 chars / first sentence alone", f"{ttfb_ratio:.3f}", "≤ 1.5"),
+        (
+            "    median first byte, first sentence (s)",
+            f"{statistics.median(first_bytes):.3f}, {statistics.median(first_pieces):.3f}",
+            "",
+        ),
+        ("(c) real-time factor (compute s / audio s)", f"{rtf:.3f}", ""),
+        (
+            "(d) /health p50 / p99 under 4 syntheses (ms)",
+            f"{percentile(latencies, 0.5):.1f} / {percentile(latencies, 0.99):.1f}",
+            f"n={len(latencies)}",
+        ),
+    ]
+    print("| measure | value | note |\n|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
