@@ -81,9 +81,11 @@ class _Runtime:
         """Audio for one piece of text; a short silence if it holds nothing to pronounce."""
         with self._g2p_lock:
             phonemes = self.g2p.phonemize(text)
-        if not any(symbol.isalpha() for symbol in phonemes):
-            return np.zeros(int(SILENCE_SECONDS * SAMPLE_RATE), dtype=np.float32)
-        return self.engine.synthesize(phonemes, self.styles[voice], speed)
+        if any(symbol.isalpha() for symbol in phonemes):
+            audio = self.engine.synthesize(phonemes, self.styles[voice], speed)
+            if audio.size:
+                return audio
+        return np.zeros(int(SILENCE_SECONDS * SAMPLE_RATE), dtype=np.float32)
 
 
 class KokoroProvider:
@@ -144,10 +146,14 @@ class KokoroProvider:
         if runtime is None:
             raise ProviderUnavailableError(f"Kokoro provider {self.name!r} is not started")
         if self._in_flight >= self._capacity:
-            raise ProviderOverloadedError("Kokoro is at capacity", retry_after=1.0)
+            raise ProviderOverloadedError(
+                f"Kokoro provider {self.name!r} already has {self._in_flight} requests in flight",
+                retry_after=1.0,
+            )
         self._in_flight += 1
         try:
-            for piece in split_text(request.input, PIECE_CHARS):
+            # Blank input still gets its short silence, like punctuation alone does.
+            for piece in split_text(request.input, PIECE_CHARS) or [""]:
                 speak = functools.partial(runtime.speak, piece, voice, request.speed)
                 samples = await self._run(speak)
                 yield PcmAudio(samples=samples, sample_rate=SAMPLE_RATE)
