@@ -47,8 +47,9 @@ async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def create_app(settings: Settings) -> Litestar:
-    """The service for `settings`; providers load when the app starts."""
+    """The service for `settings`; providers load their models when the app starts."""
     providers = build_providers(settings)
+    catalog = Catalog.build(settings.routes, providers)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -60,7 +61,6 @@ def create_app(settings: Settings) -> Litestar:
             stack.push_async_callback(engine.dispose)
             recorder = DatabaseUsageRecorder(UsageRepository(session_factory(engine)))
             await _start_all(providers, stack)
-            catalog = Catalog.build(settings.routes, providers)
             app.state["services"] = Services(
                 speech=SpeechService(catalog, recorder),
                 authenticator=StaticKeyAuthenticator(settings.api_key),

@@ -9,8 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
+from litestar import Litestar
 
+from providers.registry import PluginError
 from router.app import create_app
+from router.routing import RoutingConfigError
 from router.settings import Settings, load_settings
 from storage.database import upgrade
 
@@ -57,11 +60,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.model_copy(update={"server": server})
 
 
-def _serve(settings: Settings, log_level: str) -> None:
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    app = create_app(settings)
+def _serve(app: Litestar, settings: Settings, log_level: str) -> None:
     uvicorn.run(
         app,
         host=settings.server.host,
@@ -80,10 +79,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"tts-router: invalid configuration: {exc}", file=sys.stderr)
         return 2
-    if args.command == "serve":
-        _serve(settings, args.log_level)
-    elif args.command == "db":
+    if args.command == "db":
         upgrade(settings.resolved_database_url)
+        return 0
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        app = create_app(settings)
+    except (PluginError, RoutingConfigError, ValueError) as exc:
+        print(f"tts-router: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    _serve(app, settings, args.log_level)
     return 0
 
 

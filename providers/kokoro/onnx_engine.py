@@ -62,6 +62,10 @@ class OnnxEngine:
             providers=["CPUExecutionProvider"],
         )
         self._vocab = load_vocab()
+        # kokoro-onnx's export names its inputs `tokens`; the onnx-community export `input_ids`.
+        inputs = {node.name for node in self._session.get_inputs()}
+        self._tokens_input = "input_ids" if "input_ids" in inputs else "tokens"
+        self._audio_output = self._session.get_outputs()[0].name
 
     def tokenize(self, phonemes: str) -> list[int]:
         """Token ids for `phonemes`, skipping symbols the model does not know."""
@@ -81,9 +85,9 @@ class OnnxEngine:
         # The voice pack holds one style row per utterance length.
         row = style[min(len(tokens), len(style)) - 1]
         (audio,) = self._session.run(
-            ["audio"],
+            [self._audio_output],
             {
-                "tokens": np.array([[_PAD, *tokens, _PAD]], dtype=np.int64),
+                self._tokens_input: np.array([[_PAD, *tokens, _PAD]], dtype=np.int64),
                 "style": np.asarray(row, dtype=np.float32).reshape(1, -1),
                 "speed": np.array([speed], dtype=np.float32),
             },
