@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -159,13 +160,14 @@ class Speech:
         first_byte_at: float | None = None
         try:
             chunk = self._first
+            upcoming = read_ahead(self._stream)
             while chunk is not None:
                 data = await anyio.to_thread.run_sync(self._encode, chunk)
                 if data:
                     first_byte_at = first_byte_at or time.perf_counter()
                     output_bytes += len(data)
                     yield data
-                chunk = await anext(self._stream, None)
+                chunk = await anext(upcoming, None)
             data = await anyio.to_thread.run_sync(self._finish)
             if data:
                 first_byte_at = first_byte_at or time.perf_counter()
@@ -209,6 +211,17 @@ class Speech:
         if self._tempo is None:
             self._tempo = TempoFilter(self.request.speed, chunk.sample_rate)
         return self._tempo.process(chunk)
+
+
+async def read_ahead(chunks: AsyncIterator[PcmAudio]) -> AsyncIterator[PcmAudio]:
+    """Ask the provider for the next chunk while the current one is encoded and sent."""
+    pending = asyncio.ensure_future(anext(chunks, None))
+    try:
+        while (chunk := await pending) is not None:
+            pending = asyncio.ensure_future(anext(chunks, None))
+            yield chunk
+    finally:
+        pending.cancel()
 
 
 def _event(
