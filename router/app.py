@@ -9,19 +9,26 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import anyio
-import anyio.to_thread
 from litestar import Litestar, Request, get
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from providers.api import Provider, ProviderContext
 from providers.registry import discover, load_factory
-from router.auth import StaticKeyAuthenticator
+from router.accounts import Accounts
+from router.admin import admin_router
+from router.auth import Authenticator, KeyAuthenticator, OpenAuthenticator
 from router.dialects.openai import error_body, openai_router
+from router.limits import Limiter
 from router.routing import Catalog
 from router.settings import Settings
 from router.speech import SpeechService
-from router.usage import DatabaseUsageRecorder
+from router.usage import DatabaseLedger, NullLedger, UsageLedger
 from router.web import Services, add_request_id, exception_handlers, services
-from storage.database import create_engine, session_factory, upgrade
+from storage.database import create_engine, session_factory
+from storage.keys import KeyRepository
+from storage.limits import DatabaseLimitStore, LimitStore
+from storage.redis_limits import RedisLimitStore
+from storage.tenants import TenantRepository
 from storage.usage import UsageRepository
 
 logger = logging.getLogger("tts_router.app")
@@ -50,20 +57,32 @@ def create_app(settings: Settings) -> Litestar:
     """The service for `settings`; providers load their models when the app starts."""
     providers = build_providers(settings)
     catalog = Catalog.build(settings.routes, providers)
+    prices = {name: config.price for name, config in settings.providers.items() if config.price}
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             settings.audio_dir.mkdir(parents=True, exist_ok=True)
-            if settings.auto_migrate:
-                await anyio.to_thread.run_sync(upgrade, settings.resolved_database_url)
             engine = create_engine(settings.resolved_database_url)
             stack.push_async_callback(engine.dispose)
-            recorder = DatabaseUsageRecorder(UsageRepository(session_factory(engine)))
+            sessions = session_factory(engine)
+            keys, usage = KeyRepository(sessions), UsageRepository(sessions)
+            gateway = settings.gateway
+            authenticator: Authenticator = (
+                KeyAuthenticator(keys, cache_seconds=gateway.key_cache_seconds)
+                if gateway.auth
+                else OpenAuthenticator()
+            )
+            limiter = (
+                Limiter(await _limit_store(settings, sessions, stack)) if gateway.limits else None
+            )
+            ledger: UsageLedger = DatabaseLedger(usage) if gateway.usage else NullLedger()
             await _start_all(providers, stack)
             app.state["services"] = Services(
-                speech=SpeechService(catalog, recorder),
-                authenticator=StaticKeyAuthenticator(settings.api_key),
+                speech=SpeechService(catalog, ledger, limiter, prices),
+                authenticator=authenticator,
+                accounts=Accounts(TenantRepository(sessions), keys, authenticator),
+                usage=usage,
                 providers=providers,
                 started_at=int(time.time()),
             )
@@ -73,7 +92,7 @@ def create_app(settings: Settings) -> Litestar:
             yield
 
     return Litestar(
-        route_handlers=[health, openai_router()],
+        route_handlers=[health, openai_router(), admin_router()],
         lifespan=[lifespan],
         before_send=[add_request_id],
         exception_handlers=exception_handlers(error_body),
@@ -81,6 +100,18 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=None,
         debug=False,
     )
+
+
+async def _limit_store(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], stack: AsyncExitStack
+) -> LimitStore:
+    store: LimitStore = (
+        RedisLimitStore.from_url(settings.redis_url)
+        if settings.redis_url
+        else DatabaseLimitStore(sessions)
+    )
+    stack.push_async_callback(store.close)
+    return store
 
 
 async def _start_all(providers: Mapping[str, Provider], stack: AsyncExitStack) -> None:

@@ -2,21 +2,68 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from router.errors import AuthenticationError
+from cachetools import TTLCache
 
-ANONYMOUS_TENANT = "default"
+from router.errors import AuthenticationError
+from storage.keys import KeyRepository
+from storage.models import ApiKey, Tenant, utcnow
+
+KEY_PREFIX = "tr-"
+DISPLAY_LENGTH = 10
+DEFAULT_TENANT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Limits that apply to a key or a tenant; None means unlimited."""
+
+    rpm: int | None = None
+    concurrency: int | None = None
+    monthly_chars: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a request acts for."""
+    """Who a request acts for, with everything needed to admit it."""
 
     tenant_id: str
+    tenant_name: str
     key_id: str | None = None
+    is_admin: bool = False
+    models: frozenset[str] | None = None
+    key_limits: Limits = Limits()
+    tenant_limits: Limits = Limits()
+
+    def may_use(self, model: str) -> bool:
+        """Whether the key is allowed to call `model`."""
+        return self.models is None or model in self.models
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A freshly generated key: the secret is shown once, only its hash is kept."""
+
+    secret: str
+    prefix: str
+    secret_hash: str
+
+
+def generate_key() -> NewKey:
+    """A random key with 256 bits of entropy."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    return NewKey(secret, secret[:DISPLAY_LENGTH], hash_key(secret))
+
+
+def hash_key(secret: str) -> str:
+    """The stored form of a key: SHA-256, enough for a random 256-bit secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class Authenticator(Protocol):
@@ -26,20 +73,73 @@ class Authenticator(Protocol):
         """The principal for `key`; raises AuthenticationError when it is missing or invalid."""
         ...
 
+    def forget(self, key_id: str) -> None:
+        """Drop any cached copy of a key that just changed."""
+        ...
 
-class StaticKeyAuthenticator:
-    """One optional shared key; with none configured, every request is the default tenant."""
 
-    def __init__(self, api_key: str | None) -> None:
-        self._api_key = api_key.encode() if api_key else None
+class OpenAuthenticator:
+    """No authentication: every request acts for the default tenant."""
 
     async def authenticate(self, key: str | None) -> Principal:
-        """Accept the configured key (compared in constant time) or anything when none is set."""
-        if self._api_key is None:
-            return Principal(ANONYMOUS_TENANT)
+        """Always the default tenant."""
+        return Principal(DEFAULT_TENANT, DEFAULT_TENANT)
+
+    def forget(self, key_id: str) -> None:
+        """Nothing is cached."""
+
+
+class KeyAuthenticator:
+    """Keys from the database, looked up by hash and cached for a few seconds."""
+
+    def __init__(self, keys: KeyRepository, *, cache_seconds: float = 2.0) -> None:
+        self._keys = keys
+        self._cache: TTLCache[str, tuple[ApiKey, Tenant] | None] = TTLCache(
+            maxsize=10_000, ttl=cache_seconds
+        )
+
+    async def authenticate(self, key: str | None) -> Principal:
+        """The key's principal; a missing, unknown, revoked or expired key is refused."""
         if not key:
-            msg = "You didn't provide an API key. Provide it in an Authorization header (Bearer)."
+            msg = "You didn't provide an API key. Send it as `Authorization: Bearer <key>`."
             raise AuthenticationError(msg, code="missing_api_key")
-        if not hmac.compare_digest(key.encode(), self._api_key):
+        digest = hash_key(key)
+        if digest in self._cache:
+            found = self._cache[digest]
+        else:
+            found = self._cache[digest] = await self._keys.by_hash(digest)
+        if found is None or not hmac.compare_digest(found[0].secret_hash, digest):
             raise AuthenticationError("Incorrect API key provided.")
-        return Principal(ANONYMOUS_TENANT, key_id="static")
+        api_key, tenant = found
+        _check_usable(api_key, utcnow())
+        return principal_for(api_key, tenant)
+
+    def forget(self, key_id: str) -> None:
+        """Drop cached lookups of `key_id`."""
+        for digest, found in list(self._cache.items()):
+            if found is not None and found[0].id == key_id:
+                self._cache.pop(digest, None)
+
+
+def _check_usable(key: ApiKey, now: datetime) -> None:
+    if key.revoked_at is not None and key.revoked_at <= now:
+        raise AuthenticationError("This API key has been revoked.", code="revoked_api_key")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise AuthenticationError("This API key has expired.", code="expired_api_key")
+
+
+def principal_for(key: ApiKey, tenant: Tenant) -> Principal:
+    """The principal a key acts as."""
+    return Principal(
+        tenant_id=tenant.id,
+        tenant_name=tenant.name,
+        key_id=key.id,
+        is_admin=key.is_admin,
+        models=None if key.models is None else frozenset(key.models),
+        key_limits=Limits(rpm=key.rpm_limit, monthly_chars=key.monthly_chars_limit),
+        tenant_limits=Limits(
+            rpm=tenant.rpm_limit,
+            concurrency=tenant.concurrency_limit,
+            monthly_chars=tenant.monthly_chars_limit,
+        ),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -13,49 +14,41 @@ from litestar import Litestar
 
 from providers.registry import PluginError
 from router.app import create_app
+from router.cli_accounts import add_account_commands, bootstrap, run_account_command
+from router.errors import RouterError
 from router.routing import RoutingConfigError
 from router.settings import Settings, load_settings
 from storage.database import upgrade
 
 
 def _parser() -> argparse.ArgumentParser:
+    # SUPPRESS: an option given before the subcommand is not reset by the subcommand's parser.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--config", type=Path, help="TOML config (replaces the tables it names)")
+    common.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
     parser = argparse.ArgumentParser(
-        prog="tts-router", description="Self-hosted text-to-speech gateway."
+        prog="tts-router", description="Self-hosted text-to-speech gateway.", parents=[common]
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the HTTP service")
-    _add_common(serve)
+    serve = commands.add_parser("serve", help="run the HTTP service", parents=[common])
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
-    db = commands.add_parser("db", help="manage the database")
+    db = commands.add_parser("db", help="manage the database", parents=[common])
     db_commands = db.add_subparsers(dest="db_command", required=True)
-    _add_common(db_commands.add_parser("upgrade", help="apply migrations up to the latest"))
+    db_commands.add_parser("upgrade", help="apply migrations up to the latest", parents=[common])
+    add_account_commands(commands, common)
     return parser
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", type=Path, help="TOML config file (replaces the default tables it names)"
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, help="data directory (env TTS_ROUTER_DATA_DIR, default ./data)"
-    )
-
-
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = load_settings(args.config, overrides={"data_dir": args.data_dir})
+    config, data_dir = getattr(args, "config", None), getattr(args, "data_dir", None)
+    settings = load_settings(config, overrides={"data_dir": data_dir})
+    listen = {"host": getattr(args, "host", None), "port": getattr(args, "port", None)}
     server = settings.server.model_copy(
-        update={
-            key: value
-            for key, value in {
-                "host": getattr(args, "host", None),
-                "port": getattr(args, "port", None),
-            }.items()
-            if value is not None
-        }
+        update={key: value for key, value in listen.items() if value is not None}
     )
     return settings.model_copy(update={"server": server})
 
@@ -71,16 +64,27 @@ def _serve(app: Litestar, settings: Settings, log_level: str) -> None:
     )
 
 
+def _fail(message: object) -> int:
+    print(f"tts-router: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tts-router` console script."""
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)
     except (OSError, ValueError) as exc:
-        print(f"tts-router: invalid configuration: {exc}", file=sys.stderr)
-        return 2
+        return _fail(f"invalid configuration: {exc}")
     if args.command == "db":
         upgrade(settings.resolved_database_url)
+        return 0
+    if args.command in {"tenants", "keys"}:
+        try:
+            lines = run_account_command(settings, args)
+        except RouterError as exc:
+            return _fail(exc.message)
+        print("\n".join(lines))
         return 0
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -88,10 +92,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = create_app(settings)
     except (PluginError, RoutingConfigError, ValueError) as exc:
-        print(f"tts-router: invalid configuration: {exc}", file=sys.stderr)
-        return 2
+        return _fail(f"invalid configuration: {exc}")
+    if settings.embedded_database:
+        _announce(asyncio.run(bootstrap(settings)))
     _serve(app, settings, args.log_level)
     return 0
+
+
+def _announce(secret: str | None) -> None:
+    """Show the first key once, on stdout only: it is never logged or stored."""
+    if secret is not None:
+        print(
+            "Created tenant 'default' with an admin API key. It is shown only this once:\n"
+            f"\n    {secret}\n",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

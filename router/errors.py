@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -28,12 +29,16 @@ class RouterError(Exception):
         param: str | None = None,
         code: str | None = None,
         retry_after: float | None = None,
+        retry: bool | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         self.error_code = code if code is not None else self.code
         self.retry_after = retry_after
+        self.should_retry = self.retry if retry is None else retry
+        self.headers = dict(headers or {})
 
 
 class InvalidRequestError(RouterError):
@@ -49,6 +54,14 @@ class AuthenticationError(RouterError):
 
     status = 401
     code = "invalid_api_key"
+    retry = False
+
+
+class PermissionDeniedError(RouterError):
+    """The key is valid but may not do this."""
+
+    status = 403
+    code = "permission_denied"
     retry = False
 
 
@@ -71,6 +84,14 @@ class MethodNotAllowedError(RouterError):
 
     status = 405
     code = "method_not_allowed"
+    retry = False
+
+
+class ConflictError(RouterError):
+    """The resource already exists."""
+
+    status = 409
+    code = "conflict"
     retry = False
 
 
@@ -144,6 +165,7 @@ def from_http_status(status: int, message: str) -> RouterError:
     by_status: dict[int, type[RouterError]] = {
         400: InvalidRequestError,
         401: AuthenticationError,
+        403: PermissionDeniedError,
         404: NotFoundError,
         405: MethodNotAllowedError,
         413: PayloadTooLargeError,

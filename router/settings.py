@@ -11,9 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from router.usage import Price
+
 DATA_DIR_ENV = "TTS_ROUTER_DATA_DIR"
 DATABASE_URL_ENV = "TTS_ROUTER_DATABASE_URL"
-API_KEY_ENV = "TTS_ROUTER_API_KEY"
+REDIS_URL_ENV = "TTS_ROUTER_REDIS_URL"
 PLUGINS_ENV = "TTS_ROUTER_PLUGINS"
 
 
@@ -30,10 +32,20 @@ class ServerSettings(_Section):
 
 
 class ProviderSettings(_Section):
-    """One configured provider: the plugin that builds it and that plugin's options."""
+    """One configured provider: its plugin, the plugin's options, and its price."""
 
     plugin: str
     options: dict[str, Any] = Field(default_factory=dict)
+    price: Price | None = None
+
+
+class GatewaySettings(_Section):
+    """The gateway's own work on each request; each can be switched off."""
+
+    auth: bool = True
+    limits: bool = True
+    usage: bool = True
+    key_cache_seconds: float = Field(default=2.0, ge=0)
 
 
 class ChainStep(_Section):
@@ -56,10 +68,10 @@ class Settings(_Section):
 
     data_dir: Path = Path("data")
     database_url: str | None = None
-    auto_migrate: bool = True
-    api_key: str | None = None
+    redis_url: str | None = None
     plugins: tuple[str, ...] | None = None
     server: ServerSettings = ServerSettings()
+    gateway: GatewaySettings = GatewaySettings()
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     routes: tuple[RouteSettings, ...] = ()
 
@@ -76,6 +88,11 @@ class Settings(_Section):
     def audio_dir(self) -> Path:
         """Where stored audio lives."""
         return self.data_dir / "audio"
+
+    @property
+    def embedded_database(self) -> bool:
+        """Whether the database is the default SQLite file under the data dir."""
+        return not self.database_url
 
     @property
     def resolved_database_url(self) -> str:
@@ -107,8 +124,8 @@ def load_settings(
         data["data_dir"] = env[DATA_DIR_ENV]
     if DATABASE_URL_ENV in env:
         data["database_url"] = env[DATABASE_URL_ENV]
-    if API_KEY_ENV in env:
-        data["api_key"] = env[API_KEY_ENV]
+    if REDIS_URL_ENV in env:
+        data["redis_url"] = env[REDIS_URL_ENV]
     if PLUGINS_ENV in env:
         data["plugins"] = [name for name in env[PLUGINS_ENV].split(",") if name]
     data.update({key: value for key, value in (overrides or {}).items() if value is not None})

@@ -1,96 +1,193 @@
-"""The speech pipeline: check a request against its route, prime a provider, stream audio."""
+"""The speech pipeline: admit a request, check it against its route, prime a provider."""
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
-
-import anyio
-import anyio.to_thread
 
 from providers.api import (
     SAMPLING_CONTROLS,
     ModelCard,
-    PcmAudio,
     SpeechRequest,
     SpeechStream,
     SpeechUsage,
     UploadedVoice,
 )
 from providers.errors import ProviderError
-from router.audio import AudioEncoder, TempoFilter, media_type
 from router.auth import Principal
-from router.errors import InvalidRequestError, RouterError, from_provider_error
+from router.errors import (
+    InvalidRequestError,
+    ModelNotFoundError,
+    RouterError,
+    from_provider_error,
+)
+from router.limits import Admission, Limiter
 from router.routing import Catalog, Target
-from router.usage import UsageEvent, UsageRecorder
+from router.streaming import Speech, StreamOutcome
+from router.usage import Attempt, Price, UsageEvent, UsageLedger
 
 logger = logging.getLogger("tts_router.speech")
 
-CLIENT_CLOSED = 499
 
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SpeechCall:
-    """Who is asking, through which dialect, and since when."""
+    """Who is asking, through which dialect, since when, and whether it has been recorded."""
 
     request_id: str
     dialect: str
     principal: Principal
     started: float = field(default_factory=time.perf_counter)
+    recorded: bool = False
+
+    def event(self, request: SpeechRequest | None) -> UsageEvent:
+        """A usage event for this call, filled in from `request` when there is one."""
+        event = UsageEvent(
+            request_id=self.request_id,
+            dialect=self.dialect,
+            tenant_id=self.principal.tenant_id,
+            key_id=self.principal.key_id,
+            requested_model="" if request is None else request.model,
+        )
+        if request is not None:
+            voice = request.voice
+            event.voice = voice.file_id if isinstance(voice, UploadedVoice) else voice.name
+            event.response_format = request.response_format
+            event.input_characters = len(request.input)
+        return event
+
+    def elapsed_ms(self) -> float:
+        """Milliseconds since the call started."""
+        return (time.perf_counter() - self.started) * 1000
 
 
 class SpeechService:
     """Opens speech streams for dialects; knows nothing of any provider by name."""
 
-    def __init__(self, catalog: Catalog, recorder: UsageRecorder) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        ledger: UsageLedger,
+        limiter: Limiter | None = None,
+        prices: Mapping[str, Price] | None = None,
+    ) -> None:
         self.catalog = catalog
-        self._recorder = recorder
+        self._ledger = ledger
+        self._limiter = limiter
+        self._prices = dict(prices or {})
+
+    @asynccontextmanager
+    async def recording_refusals(
+        self, call: SpeechCall, request: SpeechRequest | None = None
+    ) -> AsyncIterator[None]:
+        """Record any router error raised inside as a refused request, then re-raise it."""
+        try:
+            yield
+        except RouterError as exc:
+            if not call.recorded:
+                call.recorded = True
+                event = call.event(request)
+                event.status, event.error_code = exc.status, exc.error_code
+                event.latency_ms = call.elapsed_ms()
+                await self._ledger.record(event)
+            raise
 
     async def open(self, call: SpeechCall, request: SpeechRequest) -> Speech:
-        """Resolve, check and start `request`; returns once its first audio exists."""
-        try:
-            return await self._open(call, request)
-        except RouterError as exc:
-            await self._recorder.record(
-                _event(
-                    call,
-                    request,
-                    target=None,
-                    usage=SpeechUsage(len(request.input)),
-                    status=exc.status,
-                    error_code=exc.error_code,
-                )
+        """Admit, resolve, check and start `request`; returns once its first audio exists."""
+        event = call.event(request)
+        route = self.catalog.resolve(request.model)
+        if not call.principal.may_use(request.model):
+            msg = f"The model `{request.model}` does not exist or you do not have access to it."
+            raise ModelNotFoundError(msg, param="model")
+        admission = Admission()
+        if self._limiter is not None:
+            admission = await self._limiter.admit(
+                call.principal, call.request_id, len(request.input)
             )
+        try:
+            target, stream, first = await self._first_audio(call, request, route.targets, event)
+        except BaseException as exc:
+            await admission.finish(produced_audio=False)
+            if isinstance(exc, RouterError) and not call.recorded:
+                call.recorded = True
+                event.status, event.error_code = exc.status, exc.error_code
+                event.latency_ms = call.elapsed_ms()
+                await self._ledger.record(event)
             raise
+        event.provider, event.upstream_model = target.provider.name, target.card.id
+        call.recorded = True
+        handle = await self._ledger.open(event)
+        return Speech(
+            request=request,
+            target=target,
+            stream=stream,
+            first=first,
+            finish=functools.partial(self._finish, call, admission, handle, event),
+            headers=admission.headers,
+        )
 
-    async def _open(self, call: SpeechCall, request: SpeechRequest) -> Speech:
-        *fallbacks, last = self.catalog.resolve(request.model).targets
-        for target in fallbacks:
+    async def _first_audio(
+        self,
+        call: SpeechCall,
+        request: SpeechRequest,
+        targets: tuple[Target, ...],
+        event: UsageEvent,
+    ) -> tuple[Target, SpeechStream, Any]:
+        *fallbacks, last = targets
+        for target in (*fallbacks, last):
+            started = time.perf_counter()
             try:
-                return await self._start(call, request, target)
+                stream, first = await _start(request, target)
             except ProviderError as exc:
-                if not exc.retryable:
-                    raise from_provider_error(exc) from exc
+                error = from_provider_error(exc)
+                event.attempts.append(_attempt(target, error.status, error.error_code, started))
+                if target is last or not exc.retryable:
+                    raise error from exc
                 logger.warning("provider %s failed before audio: %s", target.provider.name, exc)
-        try:
-            return await self._start(call, request, last)
-        except ProviderError as exc:
-            raise from_provider_error(exc) from exc
+                continue
+            event.attempts.append(_attempt(target, 200, None, started))
+            return target, stream, first
+        raise AssertionError("unreachable: the last target returns or raises")  # pragma: no cover
 
-    async def _start(self, call: SpeechCall, request: SpeechRequest, target: Target) -> Speech:
-        check_request(request, target.card)
-        chunks = target.provider.synthesize(for_provider(request, target.card))
-        stream = SpeechStream(chunks, SpeechUsage(len(request.input)))
-        try:
-            first = await anext(stream, None)
-        except BaseException:
-            await stream.aclose()
-            raise
-        return Speech(call, request, target, stream, first, recorder=self._recorder)
+    async def _finish(
+        self,
+        call: SpeechCall,
+        admission: Admission,
+        handle: int | None,
+        event: UsageEvent,
+        outcome: StreamOutcome,
+    ) -> None:
+        event.status, event.error_code = outcome.status, outcome.error_code
+        event.audio_seconds, event.output_bytes = outcome.audio_seconds, outcome.output_bytes
+        if outcome.first_byte_at is not None:
+            event.time_to_first_byte_ms = (outcome.first_byte_at - call.started) * 1000
+        event.latency_ms = call.elapsed_ms()
+        price = self._prices.get(event.provider or "")
+        if price is not None:
+            event.cost_usd = price.cost(event.input_characters, event.audio_seconds)
+        await admission.finish(produced_audio=event.audio_seconds > 0)
+        await self._ledger.close(handle, event)
+
+
+async def _start(request: SpeechRequest, target: Target) -> tuple[SpeechStream, Any]:
+    check_request(request, target.card)
+    chunks = target.provider.synthesize(for_provider(request, target.card))
+    stream = SpeechStream(chunks, SpeechUsage(len(request.input)))
+    try:
+        first = await anext(stream, None)
+    except BaseException:
+        await stream.aclose()
+        raise
+    return stream, first
+
+
+def _attempt(target: Target, status: int, error_code: str | None, started: float) -> Attempt:
+    latency = (time.perf_counter() - started) * 1000
+    return Attempt(target.provider.name, target.card.id, status, error_code, latency)
 
 
 def check_request(request: SpeechRequest, card: ModelCard) -> None:
@@ -126,131 +223,3 @@ def for_provider(request: SpeechRequest, card: ModelCard) -> SpeechRequest:
         if control not in card.sampling_controls:
             update[control] = None
     return request.model_copy(update=update)
-
-
-class Speech:
-    """A started request: its first audio exists, so it can be answered with a 200."""
-
-    def __init__(
-        self,
-        call: SpeechCall,
-        request: SpeechRequest,
-        target: Target,
-        stream: SpeechStream,
-        first: PcmAudio | None,
-        *,
-        recorder: UsageRecorder,
-    ) -> None:
-        self.call = call
-        self.request = request
-        self.target = target
-        self.usage = stream.usage
-        self.media_type = media_type(request.response_format)
-        self._stream = stream
-        self._first = first
-        self._recorder = recorder
-        self._tempo: TempoFilter | None = None
-        self._encoder = AudioEncoder(request.response_format)
-
-    async def audio(self) -> AsyncIterator[bytes]:
-        """The encoded audio, chunk by chunk; records usage however the stream ends."""
-        status: int = CLIENT_CLOSED
-        error_code: str | None = "client_closed"
-        output_bytes = 0
-        first_byte_at: float | None = None
-        try:
-            chunk = self._first
-            upcoming = read_ahead(self._stream)
-            while chunk is not None:
-                data = await anyio.to_thread.run_sync(self._encode, chunk)
-                if data:
-                    first_byte_at = first_byte_at or time.perf_counter()
-                    output_bytes += len(data)
-                    yield data
-                chunk = await anext(upcoming, None)
-            data = await anyio.to_thread.run_sync(self._finish)
-            if data:
-                first_byte_at = first_byte_at or time.perf_counter()
-                output_bytes += len(data)
-                yield data
-            status, error_code = 200, None
-        except ProviderError as exc:
-            error = from_provider_error(exc)
-            status, error_code = error.status, error.error_code
-            raise error from exc
-        finally:
-            self._encoder.close()
-            with anyio.CancelScope(shield=True):
-                await self._stream.aclose()
-                ttfb = None if first_byte_at is None else (first_byte_at - self.call.started) * 1000
-                event = _event(
-                    self.call,
-                    self.request,
-                    target=self.target,
-                    usage=self.usage,
-                    status=status,
-                    error_code=error_code,
-                )
-                await self._recorder.record(
-                    replace(event, output_bytes=output_bytes, time_to_first_byte_ms=ttfb)
-                )
-
-    def _encode(self, chunk: PcmAudio) -> bytes:
-        return self._encoder.encode(self._change_speed(chunk))
-
-    def _finish(self) -> bytes:
-        if self._tempo is not None:
-            tail = self._tempo.flush()
-            if len(tail.samples):
-                return self._encoder.encode(tail) + self._encoder.finish()
-        return self._encoder.finish()
-
-    def _change_speed(self, chunk: PcmAudio) -> PcmAudio:
-        if self.request.speed == 1.0 or self.target.card.native_speed:
-            return chunk
-        if self._tempo is None:
-            self._tempo = TempoFilter(self.request.speed, chunk.sample_rate)
-        return self._tempo.process(chunk)
-
-
-async def read_ahead(chunks: AsyncIterator[PcmAudio]) -> AsyncIterator[PcmAudio]:
-    """Ask the provider for the next chunk while the current one is encoded and sent."""
-    pending = asyncio.ensure_future(anext(chunks, None))
-    try:
-        while (chunk := await pending) is not None:
-            pending = asyncio.ensure_future(anext(chunks, None))
-            yield chunk
-    finally:
-        pending.cancel()
-
-
-def _event(
-    call: SpeechCall,
-    request: SpeechRequest,
-    *,
-    target: Target | None,
-    usage: SpeechUsage,
-    status: int,
-    error_code: str | None,
-) -> UsageEvent:
-    voice = (
-        request.voice.file_id if isinstance(request.voice, UploadedVoice) else request.voice.name
-    )
-    return UsageEvent(
-        request_id=call.request_id,
-        dialect=call.dialect,
-        tenant_id=call.principal.tenant_id,
-        key_id=call.principal.key_id,
-        requested_model=request.model,
-        provider=None if target is None else target.provider.name,
-        upstream_model=None if target is None else target.card.id,
-        voice=voice,
-        response_format=request.response_format,
-        input_characters=usage.input_characters,
-        audio_seconds=round(usage.audio_seconds, 3),
-        output_bytes=0,
-        time_to_first_byte_ms=None,
-        latency_ms=(time.perf_counter() - call.started) * 1000,
-        status=status,
-        error_code=error_code,
-    )

@@ -2,63 +2,162 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
-from storage.models import UsageRecord
+from pydantic import BaseModel, ConfigDict, Field
+
+from storage.models import IN_PROGRESS, ProviderAttempt, UsageRecord, utcnow
 from storage.usage import UsageRepository
 
-logger = logging.getLogger("tts_router.usage")
+
+class Price(BaseModel):
+    """What a provider costs: per input character, per audio second, with a minimum of seconds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_character: float = Field(default=0.0, ge=0)
+    per_second: float = Field(default=0.0, ge=0)
+    minimum_seconds: float = Field(default=0.0, ge=0)
+
+    def cost(self, characters: int, seconds: float) -> float:
+        """The cost of a request that produced `seconds` of audio from `characters`."""
+        if seconds <= 0:
+            return 0.0
+        return self.per_character * characters + self.per_second * max(
+            seconds, self.minimum_seconds
+        )
 
 
 @dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try of one provider."""
+
+    provider: str
+    upstream_model: str
+    status: int
+    error_code: str | None
+    latency_ms: float
+
+
+@dataclass(slots=True)
 class UsageEvent:
-    """What one speech request asked for, what served it and what it produced."""
+    """Everything recorded about one request."""
 
     request_id: str
     dialect: str
     tenant_id: str
     key_id: str | None
     requested_model: str
-    provider: str | None
-    upstream_model: str | None
-    voice: str | None
-    response_format: str | None
-    input_characters: int
-    audio_seconds: float
-    output_bytes: int
-    time_to_first_byte_ms: float | None
-    latency_ms: float
-    status: int
-    error_code: str | None
+    voice: str | None = None
+    response_format: str | None = None
+    input_characters: int = 0
+    provider: str | None = None
+    upstream_model: str | None = None
+    audio_seconds: float = 0.0
+    output_bytes: int = 0
+    time_to_first_byte_ms: float | None = None
+    latency_ms: float | None = None
+    status: int = IN_PROGRESS
+    error_code: str | None = None
+    cost_usd: float = 0.0
+    created_at: datetime = field(default_factory=utcnow)
+    attempts: list[Attempt] = field(default_factory=list)
 
 
-class UsageRecorder(Protocol):
-    """Where usage events go."""
+class UsageLedger(Protocol):
+    """Where usage goes: an in-progress row before audio is sent, then its outcome."""
+
+    async def open(self, event: UsageEvent) -> int | None:
+        """Store the request as in progress; returns a handle for `close`."""
+        ...
+
+    async def close(self, handle: int | None, event: UsageEvent) -> None:
+        """Store the request's outcome."""
+        ...
 
     async def record(self, event: UsageEvent) -> None:
-        """Persist one event; must not raise for a well-formed event."""
+        """Store a request that ended before any audio (refused or failed)."""
         ...
 
 
-class LogUsageRecorder:
-    """Writes each event as one structured log line."""
+class NullLedger:
+    """Records nothing: usage metering switched off."""
+
+    async def open(self, event: UsageEvent) -> int | None:
+        """Nothing to store."""
+        return None
+
+    async def close(self, handle: int | None, event: UsageEvent) -> None:
+        """Nothing to store."""
 
     async def record(self, event: UsageEvent) -> None:
-        """Log the event at INFO."""
-        logger.info("usage", extra={"usage": asdict(event)})
+        """Nothing to store."""
 
 
-class DatabaseUsageRecorder:
-    """Writes each event as one usage row."""
+class DatabaseLedger:
+    """One usage row per request and one attempt row per provider try."""
 
     def __init__(self, repository: UsageRepository) -> None:
         self._repository = repository
 
+    async def open(self, event: UsageEvent) -> int | None:
+        """Insert the in-progress row with its attempts."""
+        return await self._repository.start(_record(event), _attempts(event))
+
+    async def close(self, handle: int | None, event: UsageEvent) -> None:
+        """Write the outcome onto the row."""
+        if handle is not None:
+            await self._repository.finish(handle, **_outcome(event))
+
     async def record(self, event: UsageEvent) -> None:
-        """Insert the event; a failure to store it is logged with the event, never raised."""
-        try:
-            await self._repository.add(UsageRecord(**asdict(event)))
-        except Exception:
-            logger.exception("could not store usage", extra={"usage": asdict(event)})
+        """Insert a finished row."""
+        await self._repository.start(_record(event), _attempts(event))
+
+
+def _record(event: UsageEvent) -> UsageRecord:
+    return UsageRecord(
+        request_id=event.request_id,
+        created_at=event.created_at,
+        day=event.created_at.strftime("%Y-%m-%d"),
+        dialect=event.dialect,
+        tenant_id=event.tenant_id,
+        key_id=event.key_id,
+        requested_model=event.requested_model,
+        voice=event.voice,
+        response_format=event.response_format,
+        input_characters=event.input_characters,
+        failovers=max(0, len(event.attempts) - 1),
+        **_outcome(event),
+    )
+
+
+def _outcome(event: UsageEvent) -> Mapping[str, object]:
+    return {
+        "provider": event.provider,
+        "upstream_model": event.upstream_model,
+        "audio_seconds": round(event.audio_seconds, 3),
+        "output_bytes": event.output_bytes,
+        "time_to_first_byte_ms": event.time_to_first_byte_ms,
+        "latency_ms": event.latency_ms,
+        "status": event.status,
+        "error_code": event.error_code,
+        "cost_usd": event.cost_usd,
+        "finished_at": None if event.status == IN_PROGRESS else utcnow(),
+    }
+
+
+def _attempts(event: UsageEvent) -> list[ProviderAttempt]:
+    return [
+        ProviderAttempt(
+            attempt=number,
+            provider=attempt.provider,
+            upstream_model=attempt.upstream_model,
+            status=attempt.status,
+            error_code=attempt.error_code,
+            latency_ms=attempt.latency_ms,
+        )
+        for number, attempt in enumerate(event.attempts, start=1)
+    ]

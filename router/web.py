@@ -15,9 +15,11 @@ from litestar.exceptions import HTTPException
 from litestar.types import ExceptionHandlersMap, Message, Scope
 
 from providers.api import Provider
+from router.accounts import Accounts
 from router.auth import Authenticator
 from router.errors import InternalError, RouterError, from_http_status
 from router.speech import SpeechService
+from storage.usage import UsageRepository
 
 logger = logging.getLogger("tts_router.web")
 
@@ -30,6 +32,8 @@ class Services:
 
     speech: SpeechService
     authenticator: Authenticator
+    accounts: Accounts
+    usage: UsageRepository
     providers: Mapping[str, Provider]
     started_at: int
 
@@ -37,6 +41,14 @@ class Services:
 def services(request: Request[Any, Any, Any]) -> Services:
     """The app's services."""
     return cast("Services", request.app.state["services"])
+
+
+def bearer_key(request: Request[Any, Any, Any]) -> str | None:
+    """The key from `Authorization: Bearer <key>`, if any."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return key.strip() or None
 
 
 def _scope_request_id(scope: Scope) -> str:
@@ -71,10 +83,10 @@ def as_router_error(request: Request[Any, Any, Any], exc: Exception) -> RouterEr
 
 def error_headers(error: RouterError) -> dict[str, str]:
     """`Retry-After` when known, and `x-should-retry: false` for permanent refusals."""
-    headers: dict[str, str] = {}
+    headers = dict(error.headers)
     if error.retry_after is not None:
         headers["retry-after"] = str(max(1, math.ceil(error.retry_after)))
-    if not error.retry:
+    if not error.should_retry:
         headers["x-should-retry"] = "false"
     return headers
 

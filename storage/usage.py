@@ -1,25 +1,83 @@
-"""Usage records: written once per request, read back per tenant."""
+"""Usage records: written as a request starts and ends, read back per tenant or for everyone."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.models import UsageRecord
+from storage.models import ProviderAttempt, UsageRecord, utcnow
+
+__all__ = ["UsageRepository", "UsageSummary", "UsageTotals"]
+
+ERROR_STATUS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    """Sums over a set of usage records; in-progress ones count as requests, not errors."""
+
+    requests: int = 0
+    errors: int = 0
+    input_characters: int = 0
+    audio_seconds: float = 0.0
+    output_bytes: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSummary:
+    """Totals over a date range, and broken down by day, by model and (for admins) by tenant."""
+
+    totals: UsageTotals
+    by_day: list[tuple[str, UsageTotals]]
+    by_model: list[tuple[str, UsageTotals]]
+    by_tenant: list[tuple[str, UsageTotals]] | None = None
 
 
 class UsageRepository:
-    """Stores and reads usage records."""
+    """Stores and reads usage records and their provider attempts."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
     async def add(self, record: UsageRecord) -> None:
-        """Insert one record and commit it."""
+        """Insert one finished record and commit it."""
+        await self.start(record)
+
+    async def start(self, record: UsageRecord, attempts: Sequence[ProviderAttempt] = ()) -> int:
+        """Insert a record and its attempts in one transaction; returns the record's id.
+
+        An unset `day` is the UTC date of `created_at` (itself defaulting to now).
+        """
+        if record.created_at is None:
+            record.created_at = utcnow()
+        if record.day is None:
+            record.day = record.created_at.astimezone(UTC).date().isoformat()
         async with self._sessions.begin() as session:
             session.add(record)
+            if attempts:
+                await session.flush()
+                _attach(record.id, attempts)
+                session.add_all(attempts)
+        return record.id
+
+    async def finish(self, usage_id: int, **fields: Any) -> None:
+        """Update a record's columns, typically its outcome and `finished_at`, and commit."""
+        query = update(UsageRecord).where(UsageRecord.id == usage_id).values(**fields)
+        async with self._sessions.begin() as session:
+            await session.execute(query)
+
+    async def add_attempts(self, usage_id: int, attempts: Sequence[ProviderAttempt]) -> None:
+        """Attach provider attempts to a record and commit them."""
+        _attach(usage_id, attempts)
+        async with self._sessions.begin() as session:
+            session.add_all(attempts)
 
     async def for_request(self, tenant_id: str, request_id: str) -> Sequence[UsageRecord]:
         """The records of one request, scoped to its tenant."""
@@ -28,3 +86,77 @@ class UsageRepository:
         )
         async with self._sessions() as session:
             return (await session.scalars(query)).all()
+
+    async def summarize(
+        self, tenant_id: str | None, start_day: date, end_day: date
+    ) -> UsageSummary:
+        """Totals for days in [start_day, end_day): one tenant's, or everyone's if None."""
+        where = _in_scope(tenant_id, start_day, end_day)
+        totals = select(*_TOTALS).where(*where)
+        async with self._sessions() as session:
+            overall = _totals((await session.execute(totals)).one())
+            by_day = await _grouped(session, UsageRecord.day, where)
+            by_model = await _grouped(session, UsageRecord.requested_model, where)
+            by_tenant = None
+            if tenant_id is None:
+                by_tenant = await _grouped(session, UsageRecord.tenant_id, where)
+        return UsageSummary(overall, by_day, by_model, by_tenant)
+
+    async def rows(
+        self, tenant_id: str | None, start_day: date, end_day: date, *, page_size: int = 1000
+    ) -> AsyncIterator[UsageRecord]:
+        """Records for days in [start_day, end_day), in id order, read a page at a time."""
+        where = _in_scope(tenant_id, start_day, end_day)
+        after = 0
+        while True:
+            query = (
+                select(UsageRecord)
+                .where(*where, UsageRecord.id > after)
+                .order_by(UsageRecord.id)
+                .limit(page_size)
+            )
+            # A short session per page: a slow reader never holds a connection or a snapshot.
+            async with self._sessions() as session:
+                page = (await session.scalars(query)).all()
+            for record in page:
+                yield record
+            if len(page) < page_size:
+                return
+            after = page[-1].id
+
+
+_TOTALS = (
+    func.count(UsageRecord.id),
+    func.coalesce(func.sum(case((UsageRecord.status >= ERROR_STATUS, 1), else_=0)), 0),
+    func.coalesce(func.sum(UsageRecord.input_characters), 0),
+    func.coalesce(func.sum(UsageRecord.audio_seconds), 0.0),
+    func.coalesce(func.sum(UsageRecord.output_bytes), 0),
+    func.coalesce(func.sum(UsageRecord.cost_usd), 0.0),
+)
+
+
+def _attach(usage_id: int, attempts: Sequence[ProviderAttempt]) -> None:
+    for attempt in attempts:
+        attempt.usage_id = usage_id
+
+
+def _in_scope(tenant_id: str | None, start_day: date, end_day: date) -> list[ColumnElement[bool]]:
+    where = [UsageRecord.day >= start_day.isoformat(), UsageRecord.day < end_day.isoformat()]
+    if tenant_id is not None:
+        where.append(UsageRecord.tenant_id == tenant_id)
+    return where
+
+
+async def _grouped(
+    session: AsyncSession, column: InstrumentedAttribute[str], where: list[ColumnElement[bool]]
+) -> list[tuple[str, UsageTotals]]:
+    query = select(column, *_TOTALS).where(*where).group_by(column).order_by(column)
+    return [(row[0], _totals(row[1:])) for row in await session.execute(query)]
+
+
+def _totals(row: Sequence[Any]) -> UsageTotals:
+    # PostgreSQL sums BIGINT columns as NUMERIC, which asyncpg returns as Decimal.
+    requests, errors, characters, seconds, output_bytes, cost = row
+    return UsageTotals(
+        int(requests), int(errors), int(characters), float(seconds), int(output_bytes), float(cost)
+    )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
-from tests.support.server import RunningRouter, register_plugins, run_router
+from tests.support.server import RunningRouter, cli, register_plugins, run_router
 
-API_KEY = "sk-test-0123456789abcdef"
+SCRIPTED_PLUGIN = {"scripted": "tests.plugins.scripted:ScriptedProvider"}
 
 TEST_CONFIG = """
 [providers.kokoro]
@@ -18,6 +20,7 @@ plugin = "kokoro"
 
 [providers.scripted]
 plugin = "scripted"
+price = { per_second = 0.003, minimum_seconds = 1.0 }
 
 [[routes]]
 model = "kokoro"
@@ -27,6 +30,10 @@ chain = [{ provider = "kokoro", model = "kokoro" }]
 [[routes]]
 model = "tone"
 chain = [{ provider = "scripted", model = "tone" }]
+
+[[routes]]
+model = "slow"
+chain = [{ provider = "scripted", model = "slow" }]
 
 [[routes]]
 model = "broken-midway"
@@ -45,31 +52,74 @@ chain = [
 """
 
 
+@dataclass(frozen=True)
+class Keys:
+    """The session's API keys: a plain one and an admin one, both of tenant `acme`."""
+
+    user: str
+    admin: str
+
+
 @pytest.fixture(scope="session")
-def router(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRouter]:
-    """The router with Kokoro and the scripted test plugin, guarded by an API key."""
+def router_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with the test config and the test plugin's registration."""
     root = tmp_path_factory.mktemp("router")
-    plugins = register_plugins(
-        root / "plugins", {"scripted": "tests.plugins.scripted:ScriptedProvider"}
-    )
-    config = root / "router.toml"
-    config.write_text(TEST_CONFIG)
+    register_plugins(root / "plugins", SCRIPTED_PLUGIN)
+    (root / "router.toml").write_text(TEST_CONFIG)
+    return root
+
+
+@pytest.fixture(scope="session")
+def keys(router_root: Path) -> Keys:
+    """Tenant `acme` and two keys, created with the command line."""
+    data = str(router_root / "data")
+    cli("tenants", "create", "acme", "--data-dir", data)
+    user = cli("keys", "create", "--tenant", "acme", "--name", "tests", "--data-dir", data)[-1]
+    admin = cli("keys", "create", "--tenant", "acme", "--admin", "--data-dir", data)[-1]
+    return Keys(user, admin)
+
+
+@pytest.fixture(scope="session")
+def router(router_root: Path, keys: Keys) -> Iterator[RunningRouter]:
+    """The router with Kokoro and the scripted test plugin."""
     with run_router(
-        root / "data", config=config, python_path=plugins, env={"TTS_ROUTER_API_KEY": API_KEY}
+        router_root / "data",
+        config=router_root / "router.toml",
+        python_path=router_root / "plugins",
     ) as running:
         yield running
 
 
 @pytest.fixture
-def client(router: RunningRouter) -> openai.OpenAI:
-    """The official OpenAI SDK pointed at the router."""
-    return openai.OpenAI(base_url=f"{router.base_url}/v1", api_key=API_KEY, max_retries=0)
+def api_key(keys: Keys) -> str:
+    """A valid key of tenant `acme`."""
+    return keys.user
 
 
 @pytest.fixture
-def http(router: RunningRouter) -> Iterator[httpx.Client]:
+def admin_key(keys: Keys) -> str:
+    """An admin key of tenant `acme`."""
+    return keys.admin
+
+
+@pytest.fixture
+def client(router: RunningRouter, api_key: str) -> openai.OpenAI:
+    """The official OpenAI SDK pointed at the router."""
+    return openai.OpenAI(base_url=f"{router.base_url}/v1", api_key=api_key, max_retries=0)
+
+
+@pytest.fixture
+def http(router: RunningRouter, api_key: str) -> Iterator[httpx.Client]:
     """A plain HTTP client carrying the API key."""
-    headers = {"authorization": f"Bearer {API_KEY}"}
+    headers = {"authorization": f"Bearer {api_key}"}
+    with httpx.Client(base_url=router.base_url, headers=headers, timeout=120.0) as client:
+        yield client
+
+
+@pytest.fixture
+def admin(router: RunningRouter, admin_key: str) -> Iterator[httpx.Client]:
+    """A plain HTTP client carrying the admin key."""
+    headers = {"authorization": f"Bearer {admin_key}"}
     with httpx.Client(base_url=router.base_url, headers=headers, timeout=120.0) as client:
         yield client
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.response import Response, Stream
+from litestar.response import Stream
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from providers.api import (
@@ -26,8 +26,10 @@ from providers.api import (
 )
 from router.dialects.validation import invalid_request
 from router.errors import InvalidRequestError, RouterError
-from router.speech import Speech, SpeechCall
-from router.web import exception_handlers, request_id, services
+from router.speech import SpeechCall
+from router.streaming import Speech
+from router.usage_api import own_usage
+from router.web import bearer_key, exception_handlers, request_id, services
 
 logger = logging.getLogger("tts_router.openai")
 
@@ -40,8 +42,10 @@ _AUDIO_FRAMES_PER_SECOND = 50
 _ERROR_TYPES = {
     400: "invalid_request_error",
     401: "invalid_request_error",
+    403: "permission_error",
     404: "invalid_request_error",
     405: "invalid_request_error",
+    409: "invalid_request_error",
     413: "invalid_request_error",
     429: "rate_limit_error",
 }
@@ -126,14 +130,6 @@ def usage_tokens(usage: SpeechUsage) -> dict[str, int]:
     }
 
 
-def bearer_key(request: Request[Any, Any, Any]) -> str | None:
-    """The key from `Authorization: Bearer <key>`, if any."""
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return key.strip() or None
-
-
 def _sse(event: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(event, separators=(",", ":")).encode() + b"\n\n"
 
@@ -158,12 +154,14 @@ async def create_speech(request: Request[Any, Any, Any]) -> Stream:
     """POST /v1/audio/speech: audio bytes, or SSE events with `stream_format: "sse"`."""
     found = services(request)
     principal = await found.authenticator.authenticate(bearer_key(request))
-    body = parse_body(await request.body())
     call = SpeechCall(request_id(request), DIALECT, principal)
-    speech = await found.speech.open(call, to_internal(body))
+    async with found.speech.recording_refusals(call):
+        body = parse_body(await request.body())
+        speech = await found.speech.open(call, to_internal(body))
     if body.stream_format == "sse":
-        return Stream(sse_events(speech), media_type="text/event-stream")
-    return Stream(speech.audio(), media_type=speech.media_type)
+        headers = {**speech.headers, "cache-control": "no-cache"}
+        return Stream(sse_events(speech), media_type="text/event-stream", headers=headers)
+    return Stream(speech.audio(), media_type=speech.media_type, headers=speech.headers)
 
 
 @get("/models")
@@ -213,11 +211,6 @@ def openai_router() -> Router:
     """The OpenAI dialect under /v1."""
     return Router(
         path="/v1",
-        route_handlers=[create_speech, list_models, retrieve_model, list_voices],
+        route_handlers=[create_speech, list_models, retrieve_model, list_voices, own_usage],
         exception_handlers=exception_handlers(error_body),
     )
-
-
-def render_error(error: RouterError) -> Response[Any]:
-    """A standalone OpenAI error response (for paths outside any dialect)."""
-    return Response(error_body(error), status_code=error.status)

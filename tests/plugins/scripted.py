@@ -25,8 +25,14 @@ def tone(seconds: float, sample_rate: int = SAMPLE_RATE) -> PcmAudio:
     return PcmAudio((0.3 * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32), sample_rate)
 
 
+SLOW_CHUNKS = 10
+SLOW_PAUSE_SECONDS = 0.3
+MODELS = ("tone", "broken-midway", "unavailable", "slow")
+
+
 class ScriptedProvider:
-    """Models `tone` (2 s in 4 chunks), `broken-midway` (fails after a chunk), `unavailable`."""
+    """Models `tone` (2 s in 4 chunks), `broken-midway` (fails after a chunk), `unavailable`,
+    and `slow` (10 chunks, 0.3 s apart)."""
 
     def __init__(self, context: ProviderContext) -> None:
         self.name = context.name
@@ -34,10 +40,7 @@ class ScriptedProvider:
 
     def models(self) -> Sequence[ModelCard]:
         """Three models at 16 kHz without native speed, so the router changes speed itself."""
-        return tuple(
-            ModelCard(id=name, voices=_VOICES, sample_rate=SAMPLE_RATE)
-            for name in ("tone", "broken-midway", "unavailable")
-        )
+        return tuple(ModelCard(id=name, voices=_VOICES, sample_rate=SAMPLE_RATE) for name in MODELS)
 
     async def start(self) -> None:
         """Nothing to load."""
@@ -55,6 +58,11 @@ class ScriptedProvider:
         """Yield per the model's script."""
         if request.model == "unavailable":
             raise ProviderUnavailableError("scripted provider is down")
+        if request.model == "slow":
+            for _ in range(SLOW_CHUNKS):
+                yield tone(CHUNK_SECONDS)
+                await anyio.sleep(SLOW_PAUSE_SECONDS)
+            return
         for index in range(CHUNKS):
             if request.model == "broken-midway" and index == 1:
                 raise ProviderError("scripted failure after the first chunk")

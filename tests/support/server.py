@@ -100,6 +100,19 @@ def run_router(
             process.wait()
 
 
+def cli(*args: str, env: Mapping[str, str] | None = None) -> list[str]:
+    """Run `tts-router ARGS` in a child process; its stdout lines."""
+    result = subprocess.run(
+        [sys.executable, "-m", "router", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
+    )
+    return result.stdout.splitlines()
+
+
 def _wait_until_healthy(router: RunningRouter) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:

@@ -34,9 +34,9 @@ def test_env_then_overrides(tmp_path: Path) -> None:
     settings = load_settings(env=env)
     assert settings.data_dir == Path("/srv/tts")
     assert settings.plugins == ("kokoro", "other")
-    overridden = load_settings(env=env, overrides={"data_dir": tmp_path, "api_key": None})
+    overridden = load_settings(env=env, overrides={"data_dir": tmp_path, "redis_url": None})
     assert overridden.data_dir == tmp_path
-    assert overridden.api_key is None
+    assert overridden.redis_url is None
 
 
 def test_route_naming_an_unknown_provider_is_refused(tmp_path: Path) -> None:

@@ -1,0 +1,118 @@
+"""A started speech request: its audio, encoded chunk by chunk as the provider makes it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import anyio
+import anyio.to_thread
+
+from providers.api import PcmAudio, SpeechRequest, SpeechStream
+from providers.errors import ProviderError
+from router.audio import AudioEncoder, TempoFilter, media_type
+from router.errors import from_provider_error
+from router.routing import Target
+
+CLIENT_CLOSED = 499
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOutcome:
+    """How a stream ended and what it sent."""
+
+    status: int
+    error_code: str | None
+    audio_seconds: float
+    output_bytes: int
+    first_byte_at: float | None
+
+
+class Speech:
+    """A started request: its first audio exists, so it can be answered with a 200."""
+
+    def __init__(
+        self,
+        *,
+        request: SpeechRequest,
+        target: Target,
+        stream: SpeechStream,
+        first: PcmAudio | None,
+        finish: Callable[[StreamOutcome], Awaitable[None]],
+        headers: Mapping[str, str],
+    ) -> None:
+        self.request = request
+        self.target = target
+        self.usage = stream.usage
+        self.media_type = media_type(request.response_format)
+        self.headers = dict(headers)
+        self._stream = stream
+        self._first = first
+        self._finish = finish
+        self._tempo: TempoFilter | None = None
+        self._encoder = AudioEncoder(request.response_format)
+
+    async def audio(self) -> AsyncIterator[bytes]:
+        """The encoded audio, chunk by chunk; reports the outcome however the stream ends."""
+        status: int = CLIENT_CLOSED
+        error_code: str | None = "client_closed"
+        output_bytes = 0
+        first_byte_at: float | None = None
+        try:
+            chunk = self._first
+            upcoming = read_ahead(self._stream)
+            while chunk is not None:
+                data = await anyio.to_thread.run_sync(self._encode, chunk)
+                if data:
+                    first_byte_at = first_byte_at or time.perf_counter()
+                    output_bytes += len(data)
+                    yield data
+                chunk = await anext(upcoming, None)
+            data = await anyio.to_thread.run_sync(self._finish_encoding)
+            if data:
+                first_byte_at = first_byte_at or time.perf_counter()
+                output_bytes += len(data)
+                yield data
+            status, error_code = 200, None
+        except ProviderError as exc:
+            error = from_provider_error(exc)
+            status, error_code = error.status, error.error_code
+            raise error from exc
+        finally:
+            self._encoder.close()
+            with anyio.CancelScope(shield=True):
+                await self._stream.aclose()
+                outcome = StreamOutcome(
+                    status, error_code, self.usage.audio_seconds, output_bytes, first_byte_at
+                )
+                await self._finish(outcome)
+
+    def _encode(self, chunk: PcmAudio) -> bytes:
+        return self._encoder.encode(self._change_speed(chunk))
+
+    def _finish_encoding(self) -> bytes:
+        if self._tempo is not None:
+            tail = self._tempo.flush()
+            if len(tail.samples):
+                return self._encoder.encode(tail) + self._encoder.finish()
+        return self._encoder.finish()
+
+    def _change_speed(self, chunk: PcmAudio) -> PcmAudio:
+        if self.request.speed == 1.0 or self.target.card.native_speed:
+            return chunk
+        if self._tempo is None:
+            self._tempo = TempoFilter(self.request.speed, chunk.sample_rate)
+        return self._tempo.process(chunk)
+
+
+async def read_ahead(chunks: AsyncIterator[PcmAudio]) -> AsyncIterator[PcmAudio]:
+    """Ask the provider for the next chunk while the current one is encoded and sent."""
+    pending = asyncio.ensure_future(anext(chunks, None))
+    try:
+        while (chunk := await pending) is not None:
+            pending = asyncio.ensure_future(anext(chunks, None))
+            yield chunk
+    finally:
+        pending.cancel()

@@ -1,0 +1,68 @@
+"""SIGKILL during streams: after a restart every answered request has exactly one usage row."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import SCRIPTED_PLUGIN, TEST_CONFIG
+from tests.support.server import RunningRouter, cli, register_plugins, run_router
+
+STREAMS = 6
+FINISHED = 4
+
+
+async def start_streams(router: RunningRouter, key: str) -> list[str]:
+    """Finish FINISHED quick requests, then open STREAMS slow ones and read their first bytes."""
+    headers = {"authorization": f"Bearer {key}"}
+    ids: list[str] = []
+    async with httpx.AsyncClient(base_url=router.base_url, headers=headers, timeout=60) as client:
+        for _ in range(FINISHED):
+            done = await client.post("/v1/audio/speech", json=body("tone"))
+            assert done.status_code == 200
+            ids.append(done.headers["x-request-id"])
+        streams = [
+            client.stream("POST", "/v1/audio/speech", json=body("slow")) for _ in range(STREAMS)
+        ]
+        responses = [await stream.__aenter__() for stream in streams]
+        for response in responses:
+            assert response.status_code == 200
+            await anext(response.aiter_raw())
+            ids.append(response.headers["x-request-id"])
+        router.process.send_signal(signal.SIGKILL)
+        router.process.wait()
+    return ids
+
+
+def body(model: str) -> dict[str, str]:
+    """A speech request for `model`."""
+    return {"model": model, "input": "Hello there.", "voice": "alloy", "response_format": "pcm"}
+
+
+def test_usage_survives_sigkill(tmp_path: Path) -> None:
+    plugins = register_plugins(tmp_path / "plugins", SCRIPTED_PLUGIN)
+    config = tmp_path / "router.toml"
+    config.write_text(TEST_CONFIG)
+    data = tmp_path / "data"
+    cli("tenants", "create", "crash", "--data-dir", str(data))
+    key = cli("keys", "create", "--tenant", "crash", "--data-dir", str(data))[-1]
+    with run_router(data, config=config, python_path=plugins) as router:
+        ids = asyncio.run(start_streams(router, key))
+    with run_router(data, config=config, python_path=plugins) as restarted:
+        answer = httpx.get(
+            f"{restarted.base_url}/v1/usage", headers={"authorization": f"Bearer {key}"}
+        )
+        assert answer.status_code == 200
+    with sqlite3.connect(data / "tts-router.sqlite3") as db:
+        found = db.execute("select request_id, status from usage_records").fetchall()
+    per_request = Counter(request_id for request_id, _ in found)
+    assert {request_id: per_request[request_id] for request_id in ids} == dict.fromkeys(ids, 1)
+    assert sum(per_request.values()) == len(ids)
+    statuses = dict(found)
+    assert [statuses[request_id] for request_id in ids[:FINISHED]] == [200] * FINISHED
+    assert all(statuses[request_id] in {0, 499} for request_id in ids[FINISHED:])

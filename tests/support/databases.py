@@ -1,0 +1,55 @@
+"""Throwaway databases for tests: a SQLite file, or a fresh database on the local PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+
+from storage.database import upgrade
+
+POSTGRES_ADMIN_DSN = os.environ.get("TTS_ROUTER_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
+BACKENDS = ("sqlite", "postgresql")
+
+
+async def _execute(sql: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database; yields its SQLAlchemy URL and drops it afterwards."""
+    name = f"tts_router_test_{secrets.token_hex(6)}"
+    asyncio.run(_execute(f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def empty_database(backend: str, directory: Path) -> Iterator[str]:
+    """An empty database of `backend` ("sqlite" or "postgresql"); yields its URL."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{directory / 'test.sqlite3'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def migrated_database(backend: str, directory: Path) -> Iterator[str]:
+    """A database of `backend` with every migration applied; yields its URL."""
+    with empty_database(backend, directory) as url:
+        upgrade(url)
+        yield url
