@@ -32,6 +32,10 @@ model = "tone"
 chain = [{ provider = "scripted", model = "tone" }]
 
 [[routes]]
+model = "instant"
+chain = [{ provider = "scripted", model = "instant" }]
+
+[[routes]]
 model = "slow"
 chain = [{ provider = "scripted", model = "slow" }]
 

@@ -27,12 +27,13 @@ def tone(seconds: float, sample_rate: int = SAMPLE_RATE) -> PcmAudio:
 
 SLOW_CHUNKS = 10
 SLOW_PAUSE_SECONDS = 0.3
-MODELS = ("tone", "broken-midway", "unavailable", "slow")
+INSTANT_SECONDS = 0.01
+MODELS = ("tone", "broken-midway", "unavailable", "slow", "instant")
 
 
 class ScriptedProvider:
     """Models `tone` (2 s in 4 chunks), `broken-midway` (fails after a chunk), `unavailable`,
-    and `slow` (10 chunks, 0.3 s apart)."""
+    `slow` (10 chunks, 0.3 s apart) and `instant` (10 ms at once)."""
 
     def __init__(self, context: ProviderContext) -> None:
         self.name = context.name
@@ -58,6 +59,9 @@ class ScriptedProvider:
         """Yield per the model's script."""
         if request.model == "unavailable":
             raise ProviderUnavailableError("scripted provider is down")
+        if request.model == "instant":
+            yield tone(INSTANT_SECONDS)
+            return
         if request.model == "slow":
             for _ in range(SLOW_CHUNKS):
                 yield tone(CHUNK_SECONDS)
