@@ -30,6 +30,7 @@ from storage.limits import DatabaseLimitStore, LimitStore
 from storage.redis_limits import RedisLimitStore
 from storage.tenants import TenantRepository
 from storage.usage import UsageRepository
+from storage.usage_writer import UsageWriter
 
 logger = logging.getLogger("tts_router.app")
 
@@ -76,10 +77,17 @@ def create_app(settings: Settings) -> Litestar:
             limiter = (
                 Limiter(await _limit_store(settings, sessions, stack)) if gateway.limits else None
             )
-            ledger: UsageLedger = DatabaseLedger(usage) if gateway.usage else NullLedger()
+            ledger: UsageLedger = NullLedger()
+            if gateway.usage:
+                writer = UsageWriter(engine)
+                await writer.start()
+                stack.push_async_callback(writer.close)
+                ledger = DatabaseLedger(writer)
             await _start_all(providers, stack)
+            speech = SpeechService(catalog, ledger, limiter, prices)
+            stack.push_async_callback(speech.drain)
             app.state["services"] = Services(
-                speech=SpeechService(catalog, ledger, limiter, prices),
+                speech=speech,
                 authenticator=authenticator,
                 accounts=Accounts(TenantRepository(sessions), keys, authenticator),
                 usage=usage,

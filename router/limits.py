@@ -3,40 +3,47 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from router.auth import Principal
 from router.errors import RateLimitError
-from storage.limits import LimitStore, Take
+from storage.limits import Claim, Counter, LimitStore, Slot, Take
 from storage.models import utcnow
 
 WINDOW = timedelta(minutes=1)
 # A concurrency slot outlives any request; a crashed process frees its slots when they lapse.
 LEASE = timedelta(minutes=15)
 
-Undo = Callable[[], Awaitable[None]]
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """One limit to claim, and how to name it when it is hit."""
+
+    claim: Claim
+    kind: str
+    who: str
 
 
 @dataclass(slots=True)
 class Admission:
-    """An admitted request: headers to send, and what to undo or settle when it ends."""
+    """An admitted request: headers to send, and the claims to settle when it ends."""
 
     headers: dict[str, str] = field(default_factory=dict)
-    _release: list[Undo] = field(default_factory=list)
-    _refund: list[Undo] = field(default_factory=list)
+    store: LimitStore | None = None
+    slots: list[Claim] = field(default_factory=list)
+    budgets: list[Claim] = field(default_factory=list)
 
     async def finish(self, *, produced_audio: bool) -> None:
-        """Free the concurrency slot; refund the reserved characters if nothing was made."""
-        undo = self._release + ([] if produced_audio else self._refund)
-        self._release, self._refund = [], []
-        for action in undo:
-            await action()
+        """Free the concurrency slot; give back the reserved characters if nothing was made."""
+        claims = self.slots + ([] if produced_audio else self.budgets)
+        self.slots, self.budgets = [], []
+        if claims and self.store is not None:
+            await self.store.unclaim(claims)
 
 
 class Limiter:
-    """Checks a principal's limits against a shared store, in a fixed order."""
+    """Claims all of a principal's limits from a shared store in one call."""
 
     def __init__(self, store: LimitStore) -> None:
         self._store = store
@@ -44,102 +51,72 @@ class Limiter:
     async def admit(self, principal: Principal, request_id: str, characters: int) -> Admission:
         """Admit the request or raise RateLimitError naming the limit that was hit."""
         now = utcnow()
-        admission = Admission()
-        try:
-            await self._requests_per_minute(principal, now, admission)
-            await self._concurrency(principal, request_id, now, admission)
-            await self._budget(principal, characters, now, admission)
-        except RateLimitError:
-            await admission.finish(produced_audio=False)
-            raise
-        return admission
-
-    async def _requests_per_minute(
-        self, principal: Principal, now: datetime, admission: Admission
-    ) -> None:
-        window = now.replace(second=0, microsecond=0)
-        window_end = window + WINDOW
-        stamp = window.strftime("%Y%m%dT%H%M")
-        checks = [
-            (f"rpm:key:{principal.key_id}:{stamp}", principal.key_limits.rpm, "key"),
-            (f"rpm:tenant:{principal.tenant_id}:{stamp}", principal.tenant_limits.rpm, "tenant"),
-        ]
-        tightest: Take | None = None
-        for key, limit, scope in checks:
-            if limit is None or (scope == "key" and principal.key_id is None):
-                continue
-            take = await self._store.take(key, 1, limit, window_end)
-            if not take.allowed:
-                who = _who(principal, scope)
-                msg = (
-                    f"Rate limit reached for {who}: {limit} requests per minute. "
-                    f"Try again in {_seconds(take.reset_at, now)}s."
-                )
-                raise RateLimitError(
-                    msg,
-                    code="requests_per_minute_exceeded",
-                    retry_after=_seconds(take.reset_at, now),
-                    headers=_rate_headers(take, now),
-                )
-            if tightest is None or take.limit - take.used < tightest.limit - tightest.used:
-                tightest = take
-        if tightest is not None:
-            admission.headers.update(_rate_headers(tightest, now))
-
-    async def _concurrency(
-        self, principal: Principal, request_id: str, now: datetime, admission: Admission
-    ) -> None:
-        limit = principal.tenant_limits.concurrency
-        if limit is None:
-            return
-        key = f"concurrency:tenant:{principal.tenant_id}"
-        take = await self._store.acquire(key, request_id, limit, now + LEASE)
-        if not take.allowed:
-            msg = (
-                f"Too many concurrent requests for {_who(principal, 'tenant')}: "
-                f"the limit is {limit} at a time."
-            )
-            raise RateLimitError(msg, code="concurrency_limit_exceeded", retry_after=1)
-        admission._release.append(lambda: self._store.release(key, request_id))
-
-    async def _budget(
-        self, principal: Principal, characters: int, now: datetime, admission: Admission
-    ) -> None:
-        month = now.strftime("%Y-%m")
-        month_end = _next_month(now)
-        checks = [
-            (f"chars:key:{principal.key_id}:{month}", principal.key_limits.monthly_chars, "key"),
-            (
-                f"chars:tenant:{principal.tenant_id}:{month}",
-                principal.tenant_limits.monthly_chars,
-                "tenant",
-            ),
-        ]
-        for key, limit, scope in checks:
-            if limit is None or (scope == "key" and principal.key_id is None):
-                continue
-            take = await self._store.take(key, characters, limit, month_end)
-            if not take.allowed:
-                msg = (
-                    f"Monthly character budget exhausted for {_who(principal, scope)}: "
-                    f"{take.used} of {limit} characters used this month, "
-                    f"and this request needs {characters}."
-                )
-                raise RateLimitError(
-                    msg,
-                    code="insufficient_quota",
-                    retry_after=_seconds(month_end, now),
-                    retry=False,
-                )
-            admission._refund.append(_giver(self._store, key, characters))
+        checks = _checks(principal, request_id, characters, now)
+        if not checks:
+            return Admission()
+        takes = await self._store.claim([check.claim for check in checks])
+        if not takes[-1].allowed:
+            raise _refusal(checks[len(takes) - 1], takes[-1], characters, now)
+        rates = [take for check, take in zip(checks, takes, strict=False) if check.kind == "rpm"]
+        return Admission(
+            headers=_rate_headers(min(rates, key=lambda t: t.limit - t.used), now) if rates else {},
+            store=self._store,
+            slots=[check.claim for check in checks if check.kind == "concurrency"],
+            budgets=[check.claim for check in checks if check.kind == "budget"],
+        )
 
 
-def _giver(store: LimitStore, key: str, amount: int) -> Undo:
-    return lambda: store.give_back(key, amount)
+def _checks(principal: Principal, request_id: str, characters: int, now: datetime) -> list[_Check]:
+    window = now.replace(second=0, microsecond=0)
+    stamp, month = window.strftime("%Y%m%dT%H%M"), now.strftime("%Y-%m")
+    key, tenant = principal.key_id, principal.tenant_id
+    key_who, tenant_who = f"key {key}", f"tenant '{principal.tenant_name}'"
+    keyed = key is not None
+    checks: list[_Check] = []
+    limits, tenant_limits = principal.key_limits, principal.tenant_limits
+    if keyed and limits.rpm is not None:
+        claim = Counter(f"rpm:key:{key}:{stamp}", 1, limits.rpm, window + WINDOW)
+        checks.append(_Check(claim, "rpm", key_who))
+    if tenant_limits.rpm is not None:
+        claim = Counter(f"rpm:tenant:{tenant}:{stamp}", 1, tenant_limits.rpm, window + WINDOW)
+        checks.append(_Check(claim, "rpm", tenant_who))
+    if tenant_limits.concurrency is not None:
+        slot = Slot(
+            f"concurrency:tenant:{tenant}", request_id, tenant_limits.concurrency, now + LEASE
+        )
+        checks.append(_Check(slot, "concurrency", tenant_who))
+    month_end = _next_month(now)
+    if keyed and limits.monthly_chars is not None:
+        claim = Counter(f"chars:key:{key}:{month}", characters, limits.monthly_chars, month_end)
+        checks.append(_Check(claim, "budget", key_who))
+    if tenant_limits.monthly_chars is not None:
+        budget = tenant_limits.monthly_chars
+        claim = Counter(f"chars:tenant:{tenant}:{month}", characters, budget, month_end)
+        checks.append(_Check(claim, "budget", tenant_who))
+    return checks
 
 
-def _who(principal: Principal, scope: str) -> str:
-    return f"key {principal.key_id}" if scope == "key" else f"tenant '{principal.tenant_name}'"
+def _refusal(check: _Check, take: Take, characters: int, now: datetime) -> RateLimitError:
+    wait = _seconds(take.reset_at, now)
+    if check.kind == "rpm":
+        msg = (
+            f"Rate limit reached for {check.who}: {take.limit} requests per minute. "
+            f"Try again in {wait}s."
+        )
+        return RateLimitError(
+            msg,
+            code="requests_per_minute_exceeded",
+            retry_after=wait,
+            headers=_rate_headers(take, now),
+        )
+    if check.kind == "concurrency":
+        msg = f"Too many concurrent requests for {check.who}: the limit is {take.limit} at a time."
+        return RateLimitError(msg, code="concurrency_limit_exceeded", retry_after=1)
+    msg = (
+        f"Monthly character budget exhausted for {check.who}: {take.used} of {take.limit} "
+        f"characters used this month, and this request needs {characters}."
+    )
+    return RateLimitError(msg, code="insufficient_quota", retry_after=wait, retry=False)
 
 
 def _seconds(moment: datetime, now: datetime) -> int:

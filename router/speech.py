@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +79,7 @@ class SpeechService:
         self._ledger = ledger
         self._limiter = limiter
         self._prices = dict(prices or {})
+        self._settling: set[asyncio.Future[None]] = set()
 
     @asynccontextmanager
     async def recording_refusals(
@@ -108,27 +109,46 @@ class SpeechService:
             admission = await self._limiter.admit(
                 call.principal, call.request_id, len(request.input)
             )
+        call.recorded = True
+        # The in-progress row is written while the provider makes its first audio; it is
+        # committed before the 200 is sent, so every answered request has its row.
+        opened = asyncio.ensure_future(self._ledger.open(event))
         try:
             target, stream, first = await self._first_audio(call, request, route.targets, event)
         except BaseException as exc:
             await admission.finish(produced_audio=False)
-            if isinstance(exc, RouterError) and not call.recorded:
-                call.recorded = True
+            await opened
+            if isinstance(exc, RouterError):
                 event.status, event.error_code = exc.status, exc.error_code
-                event.latency_ms = call.elapsed_ms()
-                await self._ledger.record(event)
+            event.latency_ms = call.elapsed_ms()
+            await self._ledger.close(event)
+            raise
+        try:
+            await opened
+        except BaseException:
+            await stream.aclose()
+            await admission.finish(produced_audio=False)
             raise
         event.provider, event.upstream_model = target.provider.name, target.card.id
-        call.recorded = True
-        handle = await self._ledger.open(event)
         return Speech(
             request=request,
             target=target,
             stream=stream,
             first=first,
-            finish=functools.partial(self._finish, call, admission, handle, event),
+            finish=lambda outcome: self._spawn(self._finish(call, admission, event, outcome)),
             headers=admission.headers,
         )
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Settle a finished stream in the background, so its response ends at once."""
+        task = asyncio.ensure_future(work)
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def drain(self) -> None:
+        """Wait for every stream still being settled (at shutdown)."""
+        while self._settling:
+            await asyncio.gather(*self._settling, return_exceptions=True)
 
     async def _first_audio(
         self,
@@ -157,7 +177,6 @@ class SpeechService:
         self,
         call: SpeechCall,
         admission: Admission,
-        handle: int | None,
         event: UsageEvent,
         outcome: StreamOutcome,
     ) -> None:
@@ -170,7 +189,7 @@ class SpeechService:
         if price is not None:
             event.cost_usd = price.cost(event.input_characters, event.audio_seconds)
         await admission.finish(produced_audio=event.audio_seconds > 0)
-        await self._ledger.close(handle, event)
+        await self._ledger.close(event)
 
 
 async def _start(request: SpeechRequest, target: Target) -> tuple[SpeechStream, Any]:

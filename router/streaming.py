@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 import anyio
@@ -40,7 +40,7 @@ class Speech:
         target: Target,
         stream: SpeechStream,
         first: PcmAudio | None,
-        finish: Callable[[StreamOutcome], Awaitable[None]],
+        finish: Callable[[StreamOutcome], None],
         headers: Mapping[str, str],
     ) -> None:
         self.request = request
@@ -84,10 +84,11 @@ class Speech:
             self._encoder.close()
             with anyio.CancelScope(shield=True):
                 await self._stream.aclose()
-                outcome = StreamOutcome(
+            self._finish(
+                StreamOutcome(
                     status, error_code, self.usage.audio_seconds, output_bytes, first_byte_at
                 )
-                await self._finish(outcome)
+            )
 
     def _encode(self, chunk: PcmAudio) -> bytes:
         return self._encoder.encode(self._change_speed(chunk))

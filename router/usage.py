@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storage.models import IN_PROGRESS, ProviderAttempt, UsageRecord, utcnow
-from storage.usage import UsageRepository
+from storage.models import IN_PROGRESS, utcnow
+from storage.usage_writer import UsageWriter
 
 
 class Price(BaseModel):
@@ -70,12 +69,12 @@ class UsageEvent:
 class UsageLedger(Protocol):
     """Where usage goes: an in-progress row before audio is sent, then its outcome."""
 
-    async def open(self, event: UsageEvent) -> int | None:
-        """Store the request as in progress; returns a handle for `close`."""
+    async def open(self, event: UsageEvent) -> None:
+        """Store the request as in progress, with its provider attempts."""
         ...
 
-    async def close(self, handle: int | None, event: UsageEvent) -> None:
-        """Store the request's outcome."""
+    async def close(self, event: UsageEvent) -> None:
+        """Store the outcome of a request that was opened."""
         ...
 
     async def record(self, event: UsageEvent) -> None:
@@ -86,11 +85,10 @@ class UsageLedger(Protocol):
 class NullLedger:
     """Records nothing: usage metering switched off."""
 
-    async def open(self, event: UsageEvent) -> int | None:
+    async def open(self, event: UsageEvent) -> None:
         """Nothing to store."""
-        return None
 
-    async def close(self, handle: int | None, event: UsageEvent) -> None:
+    async def close(self, event: UsageEvent) -> None:
         """Nothing to store."""
 
     async def record(self, event: UsageEvent) -> None:
@@ -98,43 +96,41 @@ class NullLedger:
 
 
 class DatabaseLedger:
-    """One usage row per request and one attempt row per provider try."""
+    """One usage row per request and one attempt row per provider try, written in batches."""
 
-    def __init__(self, repository: UsageRepository) -> None:
-        self._repository = repository
+    def __init__(self, writer: UsageWriter) -> None:
+        self._writer = writer
 
-    async def open(self, event: UsageEvent) -> int | None:
-        """Insert the in-progress row with its attempts."""
-        return await self._repository.start(_record(event), _attempts(event))
+    async def open(self, event: UsageEvent) -> None:
+        """Insert the in-progress row."""
+        await self._writer.insert(_row(event))
 
-    async def close(self, handle: int | None, event: UsageEvent) -> None:
-        """Write the outcome onto the row."""
-        if handle is not None:
-            await self._repository.finish(handle, **_outcome(event))
+    async def close(self, event: UsageEvent) -> None:
+        """Write the outcome and the provider attempts onto the row."""
+        await self._writer.update(event.request_id, _outcome(event), _attempts(event))
 
     async def record(self, event: UsageEvent) -> None:
         """Insert a finished row."""
-        await self._repository.start(_record(event), _attempts(event))
+        await self._writer.insert(_row(event), _attempts(event))
 
 
-def _record(event: UsageEvent) -> UsageRecord:
-    return UsageRecord(
-        request_id=event.request_id,
-        created_at=event.created_at,
-        day=event.created_at.strftime("%Y-%m-%d"),
-        dialect=event.dialect,
-        tenant_id=event.tenant_id,
-        key_id=event.key_id,
-        requested_model=event.requested_model,
-        voice=event.voice,
-        response_format=event.response_format,
-        input_characters=event.input_characters,
-        failovers=max(0, len(event.attempts) - 1),
+def _row(event: UsageEvent) -> dict[str, Any]:
+    return {
+        "request_id": event.request_id,
+        "created_at": event.created_at,
+        "day": event.created_at.strftime("%Y-%m-%d"),
+        "dialect": event.dialect,
+        "tenant_id": event.tenant_id,
+        "key_id": event.key_id,
+        "requested_model": event.requested_model,
+        "voice": event.voice,
+        "response_format": event.response_format,
+        "input_characters": event.input_characters,
         **_outcome(event),
-    )
+    }
 
 
-def _outcome(event: UsageEvent) -> Mapping[str, object]:
+def _outcome(event: UsageEvent) -> dict[str, Any]:
     return {
         "provider": event.provider,
         "upstream_model": event.upstream_model,
@@ -145,19 +141,20 @@ def _outcome(event: UsageEvent) -> Mapping[str, object]:
         "status": event.status,
         "error_code": event.error_code,
         "cost_usd": event.cost_usd,
+        "failovers": max(0, len(event.attempts) - 1),
         "finished_at": None if event.status == IN_PROGRESS else utcnow(),
     }
 
 
-def _attempts(event: UsageEvent) -> list[ProviderAttempt]:
+def _attempts(event: UsageEvent) -> list[dict[str, Any]]:
     return [
-        ProviderAttempt(
-            attempt=number,
-            provider=attempt.provider,
-            upstream_model=attempt.upstream_model,
-            status=attempt.status,
-            error_code=attempt.error_code,
-            latency_ms=attempt.latency_ms,
-        )
+        {
+            "attempt": number,
+            "provider": attempt.provider,
+            "upstream_model": attempt.upstream_model,
+            "status": attempt.status,
+            "error_code": attempt.error_code,
+            "latency_ms": attempt.latency_ms,
+        }
         for number, attempt in enumerate(event.attempts, start=1)
     ]

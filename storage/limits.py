@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
@@ -13,7 +14,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from storage.models import ConcurrencyLease, LimitCounter, utcnow
 
-__all__ = ["DatabaseLimitStore", "LimitStore", "Take"]
+__all__ = ["Claim", "Counter", "DatabaseLimitStore", "LimitStore", "Slot", "Take"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,29 @@ class Take:
     used: int
     limit: int
     reset_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    """A claim of `amount` against `limit` on the counter `key`, which lapses at `expires_at`."""
+
+    key: str
+    amount: int
+    limit: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A claim of one of `limit` concurrent slots of `key` for `holder`, until `lease_until`."""
+
+    key: str
+    holder: str
+    limit: int
+    lease_until: datetime
+
+
+Claim = Counter | Slot
 
 
 class LimitStore(Protocol):
@@ -45,6 +69,17 @@ class LimitStore(Protocol):
         """Free the slot `holder` holds on `key`, if any."""
         ...
 
+    async def claim(self, claims: Sequence[Claim]) -> list[Take]:
+        """All or nothing, in order: stops at the first refusal, undoing the claims before it.
+
+        Returns one Take per claim tried; when refused, the last one is the refusal.
+        """
+        ...
+
+    async def unclaim(self, claims: Sequence[Claim]) -> None:
+        """Give back counters and release slots that were claimed."""
+        ...
+
     async def close(self) -> None:
         """Release the store's connections."""
         ...
@@ -61,6 +96,28 @@ class DatabaseLimitStore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+
+    async def claim(self, claims: Sequence[Claim]) -> list[Take]:
+        """Each claim in turn; on a refusal, the ones already taken are given back."""
+        takes: list[Take] = []
+        for index, claim in enumerate(claims):
+            if isinstance(claim, Counter):
+                take = await self.take(claim.key, claim.amount, claim.limit, claim.expires_at)
+            else:
+                take = await self.acquire(claim.key, claim.holder, claim.limit, claim.lease_until)
+            takes.append(take)
+            if not take.allowed:
+                await self.unclaim(claims[:index])
+                break
+        return takes
+
+    async def unclaim(self, claims: Sequence[Claim]) -> None:
+        """Give back each counter and release each slot."""
+        for claim in claims:
+            if isinstance(claim, Counter):
+                await self.give_back(claim.key, claim.amount)
+            else:
+                await self.release(claim.key, claim.holder)
 
     async def take(self, key: str, amount: int, limit: int, expires_at: datetime) -> Take:
         """Add `amount` to `key` if the result stays within `limit`, in one atomic upsert."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
-from storage.limits import Take, check_amount
+from storage.limits import Claim, Counter, Take, check_amount
 
 __all__ = ["RedisLimitStore"]
 
@@ -55,6 +56,71 @@ return {1, count, tonumber(ARGV[3])}
 """
 
 
+# KEYS: one per claim. ARGV: per claim, kind ("c" counter / "s" slot), amount or holder, limit,
+# expiry ms. Claims are taken in order; the first refusal undoes the earlier ones and ends it.
+# Returns {allowed, used, reset ms} per claim tried.
+CLAIM = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local replies = {}
+for i = 1, #KEYS do
+  local kind, what, limit, expiry = ARGV[4*i-3], ARGV[4*i-2], tonumber(ARGV[4*i-1]), ARGV[4*i]
+  local allowed, used, reset = 1, 0, tonumber(expiry)
+  if kind == 'c' then
+    local amount = tonumber(what)
+    used = tonumber(redis.call('GET', KEYS[i]) or '0')
+    if used + amount > limit then
+      allowed = 0
+    else
+      used = redis.call('INCRBY', KEYS[i], amount)
+      if redis.call('PTTL', KEYS[i]) < 0 then redis.call('PEXPIREAT', KEYS[i], expiry) end
+    end
+    local ends = redis.call('PEXPIRETIME', KEYS[i])
+    if ends >= 0 then reset = ends end
+  else
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+    local holding = redis.call('ZSCORE', KEYS[i], what)
+    used = redis.call('ZCARD', KEYS[i])
+    if not holding and used >= limit then
+      allowed = 0
+      local first = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+      reset = tonumber(first[2] or expiry)
+    else
+      redis.call('ZADD', KEYS[i], expiry, what)
+      if not holding then used = used + 1 end
+      local last = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
+      redis.call('PEXPIREAT', KEYS[i], last[2])
+    end
+  end
+  replies[i] = {allowed, used, reset}
+  if allowed == 0 then
+    for j = 1, i - 1 do
+      if ARGV[4*j-3] == 'c' then
+        redis.call('DECRBY', KEYS[j], ARGV[4*j-2])
+      else
+        redis.call('ZREM', KEYS[j], ARGV[4*j-2])
+      end
+    end
+    return replies
+  end
+end
+return replies
+"""
+
+# The same layout as CLAIM: counters are given back (never below zero), slots released.
+UNCLAIM = """
+for i = 1, #KEYS do
+  if ARGV[2*i-1] == 'c' then
+    if redis.call('EXISTS', KEYS[i]) == 1 and redis.call('DECRBY', KEYS[i], ARGV[2*i]) < 0 then
+      redis.call('SET', KEYS[i], 0, 'KEEPTTL')
+    end
+  else
+    redis.call('ZREM', KEYS[i], ARGV[2*i])
+  end
+end
+"""
+
+
 class RedisLimitStore:
     """Counters as Redis strings and concurrency leases as sorted sets, under `prefix`."""
 
@@ -64,6 +130,41 @@ class RedisLimitStore:
         self._take = client.register_script(TAKE)
         self._give_back = client.register_script(GIVE_BACK)
         self._acquire = client.register_script(ACQUIRE)
+        self._claim = client.register_script(CLAIM)
+        self._unclaim = client.register_script(UNCLAIM)
+
+    async def claim(self, claims: Sequence[Claim]) -> list[Take]:
+        """Every claim in one atomic script; the first refusal undoes the ones before it."""
+        keys: list[str] = []
+        args: list[str | int] = []
+        for claim in claims:
+            if isinstance(claim, Counter):
+                check_amount(claim.amount)
+                keys.append(self._counter(claim.key))
+                args += ["c", claim.amount, claim.limit, _to_ms(claim.expires_at)]
+            else:
+                keys.append(self._leases(claim.key))
+                args += ["s", claim.holder, claim.limit, _to_ms(claim.lease_until)]
+        replies = await self._claim(keys=keys, args=args) if claims else []
+        takes = []
+        for claim, reply in zip(claims, replies, strict=False):
+            allowed, used, reset_ms = _three_ints(reply)
+            takes.append(Take(bool(allowed), used, claim.limit, _from_ms(reset_ms)))
+        return takes
+
+    async def unclaim(self, claims: Sequence[Claim]) -> None:
+        """Give back counters and release slots, in one script."""
+        keys: list[str] = []
+        args: list[str | int] = []
+        for claim in claims:
+            if isinstance(claim, Counter):
+                keys.append(self._counter(claim.key))
+                args += ["c", claim.amount]
+            else:
+                keys.append(self._leases(claim.key))
+                args += ["s", claim.holder]
+        if keys:
+            await self._unclaim(keys=keys, args=args)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "tts-router:") -> RedisLimitStore:

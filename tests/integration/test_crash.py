@@ -64,5 +64,7 @@ def test_usage_survives_sigkill(tmp_path: Path) -> None:
     assert {request_id: per_request[request_id] for request_id in ids} == dict.fromkeys(ids, 1)
     assert sum(per_request.values()) == len(ids)
     statuses = dict(found)
-    assert [statuses[request_id] for request_id in ids[:FINISHED]] == [200] * FINISHED
-    assert all(statuses[request_id] in {0, 499} for request_id in ids[FINISHED:])
+    # A finished request's outcome is written just after its response; a stream cut by the
+    # kill stays in progress (status 0).
+    assert all(statuses[request_id] in {0, 200} for request_id in ids[:FINISHED])
+    assert all(statuses[request_id] == 0 for request_id in ids[FINISHED:])

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from tests.support.audio import decode
-from tests.support.server import RunningRouter
+from tests.support.server import RunningRouter, settled_usage
 
 SENTENCES = (
     "The quick brown fox jumps over the lazy dog. "
@@ -140,6 +140,7 @@ def test_usage_is_recorded(client: openai.OpenAI, router: RunningRouter) -> None
     )
     request_id = response.response.headers["x-request-id"]
     samples, rate, _ = decode(response.content, "wav")
+    settled_usage(router.data_dir / "tts-router.sqlite3", [request_id])
     with sqlite3.connect(router.data_dir / "tts-router.sqlite3") as db:
         row = db.execute(
             "select requested_model, provider, voice, input_characters, audio_seconds,"

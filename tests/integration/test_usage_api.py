@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.server import RunningRouter
+from tests.support.server import RunningRouter, settled_usage
 
 TONE = {"model": "tone", "input": "Hello there.", "voice": "alloy", "response_format": "wav"}
 
@@ -44,6 +44,8 @@ def test_usage_rows_and_summary(
         failover = client.post("/v1/audio/speech", json={**TONE, "model": "failover"})
         down = client.post("/v1/audio/speech", json={**TONE, "model": "down"})
         invalid = client.post("/v1/audio/speech", json={**TONE, "voice": "nobody"})
+        ids = [r.headers["x-request-id"] for r in (ok, failover, down, invalid)]
+        settled_usage(router.data_dir / "tts-router.sqlite3", ids)
         summary = client.get("/v1/usage").json()
     assert [r.status_code for r in (ok, failover, down, invalid)] == [200, 200, 503, 400]
 
@@ -102,10 +104,11 @@ def test_tenants_see_only_their_own_usage(router_url: str, admin: httpx.Client) 
     assert only_second["totals"]["requests"] == 1
 
 
-def test_admin_csv_export(router_url: str, admin: httpx.Client) -> None:
+def test_admin_csv_export(router: RunningRouter, router_url: str, admin: httpx.Client) -> None:
     tenant_id, key = new_tenant(admin)
     with client_for(router_url, key) as client:
         sent = client.post("/v1/audio/speech", json=TONE)
+    settled_usage(router.data_dir / "tts-router.sqlite3", [sent.headers["x-request-id"]])
     response = admin.get("/admin/v1/usage/export", params={"tenant": tenant_id})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")

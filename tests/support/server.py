@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -125,3 +126,16 @@ def _wait_until_healthy(router: RunningRouter) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"router did not become healthy:\n{router.log()}")
+
+
+def settled_usage(database: Path, request_ids: list[str], timeout: float = 10.0) -> None:
+    """Wait until the usage rows of `request_ids` exist and are no longer in progress."""
+    deadline = time.monotonic() + timeout
+    marks = ",".join("?" * len(request_ids))
+    query = f"select count(*) from usage_records where status != 0 and request_id in ({marks})"  # noqa: S608 (placeholders only)
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as db:
+            if db.execute(query, request_ids).fetchone()[0] == len(request_ids):
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"usage of {request_ids} did not settle")

@@ -1,0 +1,149 @@
+"""Group commit for usage rows: writes queued while one commits share the next transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.models import ProviderAttempt, UsageRecord
+
+logger = logging.getLogger("tts_router.usage")
+
+USAGE: Table = UsageRecord.__table__  # type: ignore[assignment]
+ATTEMPTS: Table = ProviderAttempt.__table__  # type: ignore[assignment]
+
+
+@dataclass(slots=True)
+class _Write:
+    row: Mapping[str, Any]
+    attempts: Sequence[Mapping[str, Any]] = ()
+    is_update: bool = False
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class UsageWriter:
+    """Inserts and updates usage rows in batches; each caller awaits its own commit."""
+
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = 512) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start the writer task."""
+        self._task = asyncio.create_task(self._run(), name="usage-writer")
+
+    async def close(self) -> None:
+        """Write what is queued, then stop."""
+        if self._task is not None:
+            await self._queue.put(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def insert(
+        self, row: Mapping[str, Any], attempts: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
+        """Insert a usage row (with its `request_id`) and its attempts; returns once committed."""
+        await self._submit(_Write(row, attempts))
+
+    async def update(
+        self,
+        request_id: str,
+        values: Mapping[str, Any],
+        attempts: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Set `values` on the row of `request_id` and add its attempts; returns once committed."""
+        row = {"request_id": request_id, **values}
+        await self._submit(_Write(row, attempts, is_update=True))
+
+    async def _submit(self, write: _Write) -> None:
+        if self._task is None or self._task.done():
+            raise RuntimeError("the usage writer is not running")
+        await self._queue.put(write)
+        await asyncio.shield(write.done)
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch: list[_Write] = []
+            first = await self._queue.get()
+            stopping = first is None
+            if first is not None:
+                batch.append(first)
+            while len(batch) < self._max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            if batch:
+                await self._write(batch)
+
+    async def _write(self, batch: list[_Write]) -> None:
+        try:
+            async with self._engine.begin() as connection:
+                await _apply(connection, batch)
+        except Exception as exc:
+            logger.exception("could not write %d usage rows", len(batch))
+            for write in batch:
+                if not write.done.done():
+                    write.done.set_exception(exc)
+            return
+        for write in batch:
+            if not write.done.done():
+                write.done.set_result(None)
+
+
+async def _apply(connection: AsyncConnection, batch: list[_Write]) -> None:
+    inserts = [write for write in batch if not write.is_update]
+    if inserts:
+        await connection.execute(insert(USAGE), [dict(write.row) for write in inserts])
+    await _update(connection, [write.row for write in batch if write.is_update])
+    attempts = [
+        {"match_request_id": write.row["request_id"], **attempt}
+        for write in batch
+        for attempt in write.attempts
+    ]
+    if attempts:
+        usage_id = (
+            select(USAGE.c.id)
+            .where(USAGE.c.request_id == bindparam("match_request_id"))
+            .scalar_subquery()
+        )
+        await connection.execute(insert(ATTEMPTS).values(usage_id=usage_id), attempts)
+
+
+async def _update(connection: AsyncConnection, updates: list[Mapping[str, Any]]) -> None:
+    statement = update(USAGE).where(USAGE.c.request_id == bindparam("match_request_id"))
+    for keys, group in _by_keys(updates).items():
+        # Bind names must differ from column names in an executemany UPDATE.
+        values: dict[str, Any] = {key: bindparam(f"new_{key}") for key in keys}
+        params = [
+            {
+                "match_request_id": row["request_id"],
+                **{f"new_{key}": row[key] for key in keys},
+            }
+            for row in group
+        ]
+        await connection.execute(statement.values(values), params)
+
+
+def _by_keys(
+    rows: list[Mapping[str, Any]],
+) -> dict[tuple[str, ...], list[Mapping[str, Any]]]:
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        keys = tuple(sorted(key for key in row if key != "request_id"))
+        groups.setdefault(keys, []).append(row)
+    return groups
