@@ -22,7 +22,7 @@ from tests.support.server import RunningRouter, cli, register_plugins, run_route
 
 ROUNDS = 3
 SECONDS = 8
-CONNECTIONS = 32
+CONNECTIONS = (32, 96)
 REDIS_URL = "redis://127.0.0.1:6379/0"
 BODY = {"model": "instant", "input": "Hi.", "voice": "alloy", "response_format": "pcm"}
 OFF = "\n[gateway]\nauth = false\nlimits = false\nusage = false\n"
@@ -30,7 +30,7 @@ LIMITS = ["--rpm", "1000000000", "--monthly-chars", "1000000000000"]
 TENANT_LIMITS = [*LIMITS, "--concurrency", "10000"]
 
 
-def wrk(router: RunningRouter, key: str | None, script_dir: Path) -> float:
+def wrk(router: RunningRouter, key: str | None, script_dir: Path, connections: int) -> float:
     """Requests per second that wrk gets from the router; fails on any non-2xx answer."""
     headers = {"Content-Type": "application/json"}
     if key:

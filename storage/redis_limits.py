@@ -9,6 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from storage.limits import Claim, Counter, Take, check_amount
+from storage.redis_pipeline import AutoPipeline
 
 __all__ = ["RedisLimitStore"]
 
@@ -132,6 +133,7 @@ class RedisLimitStore:
         self._acquire = client.register_script(ACQUIRE)
         self._claim = client.register_script(CLAIM)
         self._unclaim = client.register_script(UNCLAIM)
+        self._batched = AutoPipeline(client)
 
     async def claim(self, claims: Sequence[Claim]) -> list[Take]:
         """Every claim in one atomic script; the first refusal undoes the ones before it."""
@@ -145,7 +147,7 @@ class RedisLimitStore:
             else:
                 keys.append(self._leases(claim.key))
                 args += ["s", claim.holder, claim.limit, _to_ms(claim.lease_until)]
-        replies = await self._claim(keys=keys, args=args) if claims else []
+        replies = await self._batched.call(self._claim, keys, args) if claims else []
         takes = []
         for claim, reply in zip(claims, replies, strict=False):
             allowed, used, reset_ms = _three_ints(reply)
@@ -164,7 +166,7 @@ class RedisLimitStore:
                 keys.append(self._leases(claim.key))
                 args += ["s", claim.holder]
         if keys:
-            await self._unclaim(keys=keys, args=args)
+            await self._batched.call(self._unclaim, keys, args)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "tts-router:") -> RedisLimitStore:
