@@ -45,7 +45,7 @@ def wrk(router: RunningRouter, key: str | None, script_dir: Path, connections: i
         [
             "wrk",
             "-t2",
-            f"-c{CONNECTIONS}",
+            f"-c{connections}",
             f"-d{SECONDS}s",
             "-s",
             str(script),
@@ -88,24 +88,28 @@ def routers(backend: str, root: Path) -> Iterator[tuple[RunningRouter, RunningRo
         yield off, on, key
 
 
-def measure(backend: str) -> tuple[float, float]:
-    """Median requests/s with the gateway off and on."""
+def measure(backend: str, connections: int) -> tuple[float, float]:
+    """Median requests/s with the gateway off and on, at `connections` concurrent requests."""
     with tempfile.TemporaryDirectory() as tmp, routers(backend, Path(tmp)) as (off, on, key):
-        wrk(off, None, Path(tmp))
-        wrk(on, key, Path(tmp))
+        wrk(off, None, Path(tmp), connections)
+        wrk(on, key, Path(tmp), connections)
         offs, ons = [], []
         for _ in range(ROUNDS):
-            offs.append(wrk(off, None, Path(tmp)))
-            ons.append(wrk(on, key, Path(tmp)))
+            offs.append(wrk(off, None, Path(tmp), connections))
+            ons.append(wrk(on, key, Path(tmp), connections))
     return statistics.median(offs), statistics.median(ons)
 
 
 def main() -> None:
     """Measure both backends and print a Markdown table."""
-    print("| database | off (req/s) | on (req/s) | on / off |\n|---|---|---|---|")
+    print("| database | connections | off (req/s) | on (req/s) | on / off |")
+    print("|---|---|---|---|---|")
     for backend in ("sqlite", "postgresql"):
-        off, on = measure(backend)
-        print(f"| {backend} | {off:.0f} | {on:.0f} | {on / off:.3f} |", flush=True)
+        for connections in CONNECTIONS:
+            off, on = measure(backend, connections)
+            print(
+                f"| {backend} | {connections} | {off:.0f} | {on:.0f} | {on / off:.3f} |", flush=True
+            )
 
 
 if __name__ == "__main__":
