@@ -10,6 +10,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ from providers.kokoro.g2p import EnglishG2P
 from providers.kokoro.onnx_engine import SAMPLE_RATE, OnnxEngine
 from providers.kokoro.voices import load_styles
 from providers.text import split_text
-from tests.support.server import RunningRouter, run_router
+from tests.support.server import RunningRouter, cli, run_router
 
 PARAGRAPH = (
     "The old lighthouse stood at the edge of the cliff, its lamp dark for many years. "
@@ -86,9 +87,12 @@ def first_byte_seconds(client: httpx.Client, text: str) -> float:
         return time.perf_counter() - start
 
 
-async def health_under_load(router: RunningRouter, syntheses: int, text: str) -> list[float]:
+async def health_under_load(
+    router: RunningRouter, key: str, syntheses: int, text: str
+) -> list[float]:
     """/health latencies in ms, polled while `syntheses` requests for `text` run."""
-    async with httpx.AsyncClient(base_url=router.base_url, timeout=600) as client:
+    headers = {"authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=router.base_url, headers=headers, timeout=600) as client:
         body = {"model": "tts-1", "voice": VOICE, "input": text, "response_format": "pcm"}
         load = [
             asyncio.create_task(client.post("/v1/audio/speech", json=body))
@@ -114,8 +118,29 @@ def percentile(values: list[float], fraction: float) -> float:
 def main() -> None:
     """Run every benchmark and print a Markdown table."""
     bare = BareModel()
-    with tempfile.TemporaryDirectory() as tmp, run_router(Path(tmp) / "data") as router:
-        client = httpx.Client(base_url=router.base_url, timeout=600)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        cli("tenants", "create", "bench", "--data-dir", str(data))
+        key = cli("keys", "create", "--tenant", "bench", "--data-dir", str(data))[-1]
+        _report(_measure(bare, data, key))
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything one run measured."""
+
+    overhead: float
+    bare_seconds: float
+    audio_seconds: float
+    ttfb_ratio: float
+    first_piece_seconds: float
+    latencies: list[float]
+
+
+def _measure(bare: BareModel, data: Path, key: str) -> Results:
+    with run_router(data) as router:
+        headers = {"authorization": f"Bearer {key}"}
+        client = httpx.Client(base_url=router.base_url, headers=headers, timeout=600)
         http_speech(client, "Warm up.")
         bare.speak("Warm up.")
 
@@ -127,9 +152,17 @@ def main() -> None:
         ttfb_ratio, first_piece_seconds = paired(
             lambda: first_byte_seconds(client, LONG_TEXT), lambda: bare.speak(first_piece)
         )
-        latencies = asyncio.run(health_under_load(router, 4, PARAGRAPH * 3))
+        latencies = asyncio.run(health_under_load(router, key, 4, PARAGRAPH * 3))
         client.close()
+    return Results(
+        overhead, bare_seconds, audio_seconds, ttfb_ratio, first_piece_seconds, latencies
+    )
 
+
+def _report(results: Results) -> None:
+    overhead, bare_seconds = results.overhead, results.bare_seconds
+    audio_seconds, ttfb_ratio = results.audio_seconds, results.ttfb_ratio
+    first_piece_seconds, latencies = results.first_piece_seconds, results.latencies
     rtf = bare_seconds / audio_seconds
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
     rows = [

@@ -104,16 +104,17 @@ class SpeechService:
         if not call.principal.may_use(request.model):
             msg = f"The model `{request.model}` does not exist or you do not have access to it."
             raise ModelNotFoundError(msg, param="model")
-        admission = Admission()
-        if self._limiter is not None:
-            admission = await self._limiter.admit(
-                call.principal, call.request_id, len(request.input)
-            )
         call.recorded = True
-        # The in-progress row is written while the provider makes its first audio; it is
-        # committed before the 200 is sent, so every answered request has its row.
+        # The in-progress row is written while the limits are claimed and the provider makes
+        # its first audio; it is committed before the 200 is sent, so every answered request
+        # has its row.
         opened = asyncio.ensure_future(self._ledger.open(event))
+        admission = Admission()
         try:
+            if self._limiter is not None:
+                admission = await self._limiter.admit(
+                    call.principal, call.request_id, len(request.input)
+                )
             target, stream, first = await self._first_audio(call, request, route.targets, event)
         except BaseException as exc:
             await admission.finish(produced_audio=False)

@@ -1,4 +1,4 @@
-"""Script calls made in one event-loop tick, sent to Redis as one pipeline."""
+"""Script calls that arrive while a round trip is in flight, sent together as one pipeline."""
 
 from __future__ import annotations
 
@@ -11,26 +11,30 @@ from redis.exceptions import RedisError
 
 
 class AutoPipeline:
-    """Coalesces concurrent script calls: one round trip and one connection per batch."""
+    """Coalesces concurrent script calls: an idle pipe sends at once, a busy one batches."""
 
     def __init__(self, client: Redis) -> None:
         self._client = client
         self._pending: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]] = []
-        self._flushing: set[asyncio.Task[None]] = set()
+        self._sending: asyncio.Task[None] | None = None
 
     async def call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        """Run `script`, batched with the other calls made before the loop next turns."""
+        """Run `script` now, or with the next batch if a round trip is in flight."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
         self._pending.append((script, keys, args, future))
+        if self._sending is None:
+            self._send_pending()
         return await future
 
-    def _flush(self) -> None:
+    def _send_pending(self) -> None:
         batch, self._pending = self._pending, []
-        task = asyncio.ensure_future(self._send(batch))
-        self._flushing.add(task)
-        task.add_done_callback(self._flushing.discard)
+        self._sending = asyncio.ensure_future(self._send(batch))
+        self._sending.add_done_callback(self._sent)
+
+    def _sent(self, _: asyncio.Task[None]) -> None:
+        self._sending = None
+        if self._pending:
+            self._send_pending()
 
     async def _send(
         self, batch: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]]
