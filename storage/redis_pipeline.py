@@ -7,7 +7,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 
 class AutoPipeline:
@@ -40,19 +40,31 @@ class AutoPipeline:
         self, batch: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]]
     ) -> None:
         try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for script, keys, args, _ in batch:
-                    await script(keys=keys, args=args, client=pipe)
-                replies = await pipe.execute(raise_on_error=False)
+            replies = await self._run(batch)
         except (RedisError, OSError) as exc:  # the whole batch failed: every caller hears of it
-            for *_, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
+            replies = [exc] * len(batch)
         for (*_, future), reply in zip(batch, replies, strict=True):
             if future.done():
                 continue
-            if isinstance(reply, Exception):
+            if isinstance(reply, BaseException):
                 future.set_exception(reply)
             else:
                 future.set_result(reply)
+
+    async def _run(
+        self, batch: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]]
+    ) -> list[Any]:
+        if len(batch) == 1:
+            script, keys, args, _ = batch[0]
+            return [await script(keys=keys, args=args)]
+        # Plain EVALSHA in a pipeline: redis-py's script objects would add a SCRIPT EXISTS
+        # round trip to every pipeline.
+        async with self._client.pipeline(transaction=False) as pipe:
+            for script, keys, args, _ in batch:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        for index, reply in enumerate(replies):
+            if isinstance(reply, NoScriptError):  # Redis restarted or was flushed
+                script, keys, args, _ = batch[index]
+                replies[index] = await script(keys=keys, args=args)
+        return replies

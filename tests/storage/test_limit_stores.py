@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine, session_factory
-from storage.limits import DatabaseLimitStore, LimitStore
+from storage.limits import Claim, Counter, DatabaseLimitStore, LimitStore, Slot
 from storage.models import ConcurrencyLease, LimitCounter, utcnow
 from storage.redis_limits import RedisLimitStore
 from tests.support.databases import migrated_database
@@ -205,6 +205,42 @@ async def test_concurrent_acquires_admit_exactly_the_limit(
     )
     assert sum(result.allowed for result in results) == 20
     assert max(result.used for result in results) == 20
+
+
+async def test_claim_is_all_or_nothing(store: LimitStore, key: str) -> None:
+    end = window_end()
+    rate, budget = Counter(f"{key}:rate", 1, 5, end), Counter(f"{key}:budget", 30, 50, end)
+    slot = Slot(f"{key}:slots", "holder-1", 1, end)
+    first = await store.claim([rate, slot, budget])
+    assert [take.allowed for take in first] == [True, True, True]
+    assert [take.used for take in first] == [1, 1, 30]
+    # The budget refuses the second claim, so its rate count and slot are undone.
+    second = await store.claim([rate, Slot(f"{key}:slots", "holder-2", 2, end), budget])
+    assert [take.allowed for take in second] == [True, True, False]
+    assert second[-1].used == 30
+    assert (await store.take(f"{key}:rate", 0, 5, end)).used == 1
+    assert (await store.acquire(f"{key}:slots", "holder-3", 2, end)).used == 2
+    await store.unclaim([slot, budget])
+    assert (await store.take(f"{key}:budget", 0, 50, end)).used == 0
+    assert (await store.acquire(f"{key}:slots", "holder-4", 2, end)).allowed
+
+
+@pytest.mark.parametrize("instances", [1, 2])
+async def test_concurrent_claims_admit_exactly_the_limit(
+    open_store: OpenStore, key: str, instances: int
+) -> None:
+    stores = [open_store() for _ in range(instances)]
+    end = window_end()
+    claims: list[list[Claim]] = [
+        [Counter(f"{key}:rate", 1, 20, end), Slot(f"{key}:slots", f"h{index}", 100, end)]
+        for index in range(50)
+    ]
+    results = await asyncio.gather(
+        *(stores[index % instances].claim(claim) for index, claim in enumerate(claims))
+    )
+    assert sum(all(take.allowed for take in takes) for takes in results) == 20
+    assert (await stores[0].take(f"{key}:rate", 0, 20, end)).used == 20
+    assert (await stores[0].acquire(f"{key}:slots", "probe", 100, end)).used == 21
 
 
 async def test_purge_expired_deletes_only_what_expired(database_url: str) -> None:
