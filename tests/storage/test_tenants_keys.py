@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.database import create_engine, session_factory
 from storage.keys import KeyRepository
 from storage.models import ApiKey
 from storage.tenants import TenantExistsError, TenantRepository
+from tests.support.databases import sessions
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
-
-
-@asynccontextmanager
-async def sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the database at `url`, its engine disposed afterwards."""
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 def run(url: str, body: Callable[[TenantRepository, KeyRepository], Awaitable[None]]) -> None:

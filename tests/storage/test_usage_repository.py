@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.database import create_engine, session_factory
 from storage.models import IN_PROGRESS, ProviderAttempt, UsageRecord
 from storage.usage import UsageRepository, UsageTotals
+from tests.support.databases import sessions
 
 MARCH_1 = date(2026, 3, 1)
 MARCH_2 = date(2026, 3, 2)
 MARCH_3 = date(2026, 3, 3)
-
-
-@asynccontextmanager
-async def sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the database at `url`, its engine disposed afterwards."""
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 def run(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.database import upgrade
+from storage.database import create_engine, session_factory, upgrade
 
 POSTGRES_ADMIN_DSN = os.environ.get("TTS_ROUTER_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
@@ -53,3 +54,13 @@ def migrated_database(backend: str, directory: Path) -> Iterator[str]:
     with empty_database(backend, directory) as url:
         upgrade(url)
         yield url
+
+
+@asynccontextmanager
+async def sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the database at `url`, its engine disposed afterwards."""
+    engine = create_engine(url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
