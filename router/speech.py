@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
@@ -136,12 +137,12 @@ class SpeechService:
             target=target,
             stream=stream,
             first=first,
-            finish=lambda outcome: self._spawn(self._finish(call, admission, event, outcome)),
+            finish=functools.partial(self._finish, call, admission, event),
             headers=admission.headers,
         )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Settle a finished stream in the background, so its response ends at once."""
+        """Record a finished stream in the background, so its response ends at once."""
         task = asyncio.ensure_future(work)
         self._settling.add(task)
         task.add_done_callback(self._settling.discard)
@@ -181,6 +182,9 @@ class SpeechService:
         event: UsageEvent,
         outcome: StreamOutcome,
     ) -> None:
+        # The slot is freed before the response ends, so the caller's next request finds it
+        # free; the usage row is written after.
+        await admission.finish(produced_audio=outcome.audio_seconds > 0)
         event.status, event.error_code = outcome.status, outcome.error_code
         event.audio_seconds, event.output_bytes = outcome.audio_seconds, outcome.output_bytes
         if outcome.first_byte_at is not None:
@@ -189,8 +193,7 @@ class SpeechService:
         price = self._prices.get(event.provider or "")
         if price is not None:
             event.cost_usd = price.cost(event.input_characters, event.audio_seconds)
-        await admission.finish(produced_audio=event.audio_seconds > 0)
-        await self._ledger.close(event)
+        self._spawn(self._ledger.close(event))
 
 
 async def _start(request: SpeechRequest, target: Target) -> tuple[SpeechStream, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import anyio
@@ -40,7 +40,7 @@ class Speech:
         target: Target,
         stream: SpeechStream,
         first: PcmAudio | None,
-        finish: Callable[[StreamOutcome], None],
+        finish: Callable[[StreamOutcome], Awaitable[None]],
         headers: Mapping[str, str],
     ) -> None:
         self.request = request
@@ -82,13 +82,12 @@ class Speech:
             raise error from exc
         finally:
             self._encoder.close()
+            outcome = StreamOutcome(
+                status, error_code, self.usage.audio_seconds, output_bytes, first_byte_at
+            )
             with anyio.CancelScope(shield=True):
                 await self._stream.aclose()
-            self._finish(
-                StreamOutcome(
-                    status, error_code, self.usage.audio_seconds, output_bytes, first_byte_at
-                )
-            )
+                await self._finish(outcome)
 
     def _encode(self, chunk: PcmAudio) -> bytes:
         return self._encoder.encode(self._change_speed(chunk))
