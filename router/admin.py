@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from litestar import Request, Router, get, patch, post
@@ -149,6 +149,15 @@ async def rotate_key(request: Request[Any, Any, Any], key_id: str) -> dict[str, 
     return {**key_view(key), "key": secret}
 
 
+async def usage_scope(
+    request: Request[Any, Any, Any], tenant: str | None, start: str | None, end: str | None
+) -> tuple[str | None, date, date]:
+    """For an admin: the tenant id (None for everyone) and the day range asked for."""
+    await admin(request)
+    tenant_id = None if tenant is None else (await services(request).accounts.tenant(tenant)).id
+    return (tenant_id, *date_range(start, end))
+
+
 @get("/usage")
 async def all_usage(
     request: Request[Any, Any, Any],
@@ -157,10 +166,8 @@ async def all_usage(
     tenant: str | None = None,
 ) -> dict[str, Any]:
     """Usage of every tenant, or of one, with per-day, per-model and per-tenant breakdowns."""
-    await admin(request)
     found = services(request)
-    tenant_id = None if tenant is None else (await found.accounts.tenant(tenant)).id
-    first, last = date_range(start, end)
+    tenant_id, first, last = await usage_scope(request, tenant, start, end)
     summary = await found.usage.summarize(tenant_id, first, last)
     return summary_body(summary, first, last, tenant_id)
 
@@ -173,10 +180,8 @@ async def export_usage(
     tenant: str | None = None,
 ) -> Stream:
     """Every usage row in the range, as CSV."""
-    await admin(request)
     found = services(request)
-    tenant_id = None if tenant is None else (await found.accounts.tenant(tenant)).id
-    first, last = date_range(start, end)
+    tenant_id, first, last = await usage_scope(request, tenant, start, end)
     return Stream(
         csv_rows(found.usage.rows(tenant_id, first, last)),
         media_type="text/csv; charset=utf-8",
