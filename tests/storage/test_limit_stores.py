@@ -258,3 +258,14 @@ async def test_purge_expired_deletes_only_what_expired(database_url: str) -> Non
         assert list(await session.scalars(select(ConcurrencyLease.holder))) == ["live"]
     await store.close()
     await engine.dispose()
+
+
+async def test_redis_claims_survive_a_script_flush(key: str) -> None:
+    store = RedisLimitStore.from_url(REDIS_URL, f"tts-router-test:{secrets.token_hex(6)}:")
+    end = window_end()
+    assert (await store.take(key, 1, 5, end)).used == 1
+    client = Redis.from_url(REDIS_URL)
+    await client.script_flush()
+    await client.aclose()
+    assert (await store.take(key, 1, 5, end)).used == 2
+    await store.close()
