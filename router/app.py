@@ -63,7 +63,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            settings.audio_dir.mkdir(parents=True, exist_ok=True)
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
             engine = create_engine(settings.resolved_database_url)
             stack.push_async_callback(engine.dispose)
             sessions = session_factory(engine)

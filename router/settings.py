@@ -7,7 +7,7 @@ import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,6 +17,9 @@ DATA_DIR_ENV = "TTS_ROUTER_DATA_DIR"
 DATABASE_URL_ENV = "TTS_ROUTER_DATABASE_URL"
 REDIS_URL_ENV = "TTS_ROUTER_REDIS_URL"
 PLUGINS_ENV = "TTS_ROUTER_PLUGINS"
+
+
+Dialect = Literal["openai", "distribute", "dedalus", "aqueduct"]
 
 
 class _Section(BaseModel):
@@ -29,6 +32,54 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The absolute base of URLs the router hands out; by default, the base URL a request came to.
+    public_url: str | None = None
+    # The dialect of the shared root paths (`/v1/audio/speech`) for keys that name none.
+    default_dialect: Dialect = "openai"
+
+
+class BlobSettings(_Section):
+    """Where voice files and stored audio live: a local directory or an S3-compatible bucket."""
+
+    kind: Literal["local", "s3"] = "local"
+    directory: Path | None = None
+    bucket: str | None = None
+    prefix: str = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> BlobSettings:
+        if self.kind == "s3" and not self.bucket:
+            raise ValueError("blobs: kind 's3' needs a bucket")
+        return self
+
+
+class VoiceFileSettings(_Section):
+    """Limits on uploaded reference audio."""
+
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    min_seconds: float = Field(default=1.0, ge=0)
+    max_seconds: float = Field(default=60.0, gt=0)
+
+
+class OutputSettings(_Section):
+    """Synthesized audio kept for download through signed URLs."""
+
+    url_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+
+
+class JobSettings(_Section):
+    """Durable async speech jobs, processed by workers in every router process."""
+
+    workers: int = Field(default=2, ge=0)
+    max_queued: int = Field(default=1000, ge=1)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+    retention_seconds: int = Field(default=24 * 3600, ge=1)
+    poll_seconds: float = Field(default=0.5, gt=0)
 
 
 class ProviderSettings(_Section):
@@ -72,6 +123,10 @@ class Settings(_Section):
     plugins: tuple[str, ...] | None = None
     server: ServerSettings = ServerSettings()
     gateway: GatewaySettings = GatewaySettings()
+    blobs: BlobSettings = BlobSettings()
+    voice_files: VoiceFileSettings = VoiceFileSettings()
+    outputs: OutputSettings = OutputSettings()
+    jobs: JobSettings = JobSettings()
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     routes: tuple[RouteSettings, ...] = ()
 
@@ -85,9 +140,9 @@ class Settings(_Section):
         return self
 
     @property
-    def audio_dir(self) -> Path:
-        """Where stored audio lives."""
-        return self.data_dir / "audio"
+    def blob_dir(self) -> Path:
+        """Where the local blob store keeps voice files and stored audio."""
+        return self.blobs.directory or self.data_dir / "blobs"
 
     @property
     def embedded_database(self) -> bool:
