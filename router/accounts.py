@@ -25,6 +25,7 @@ class KeyOptions:
     models: tuple[str, ...] | None = None
     expires_at: datetime | None = None
     is_admin: bool = False
+    dialect: str | None = None
 
 
 class Accounts:
@@ -81,6 +82,7 @@ class Accounts:
             rpm_limit=options.rpm_limit,
             monthly_chars_limit=options.monthly_chars_limit,
             expires_at=options.expires_at,
+            dialect=options.dialect,
         )
         return await self._keys.add(key), fresh.secret
 

@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from router.accounts import KeyOptions
 from router.auth import Principal
-from router.dialects.openai import error_body
 from router.dialects.validation import invalid_request
 from router.errors import PermissionDeniedError
+from router.settings import Dialect
 from router.usage_api import csv_rows, date_range, summary_body
 from router.views import key_view, tenant_view
-from router.web import bearer_key, exception_handlers, services
+from router.web import bearer_key, services
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -48,6 +48,7 @@ class CreateKey(_Strict):
     models: list[str] | None = None
     expires_at: datetime | None = Field(default=None, strict=False)
     is_admin: bool = False
+    dialect: Dialect | None = None
 
 
 class RotateKey(_Strict):
@@ -118,6 +119,7 @@ async def create_key(request: Request[Any, Any, Any], tenant: str) -> dict[str, 
         models=None if body.models is None else tuple(body.models),
         expires_at=body.expires_at,
         is_admin=body.is_admin,
+        dialect=body.dialect,
     )
     key, secret = await services(request).accounts.create_key(tenant, options)
     return {**key_view(key), "key": secret}
@@ -205,5 +207,4 @@ def admin_router() -> Router:
             all_usage,
             export_usage,
         ],
-        exception_handlers=exception_handlers(error_body),
     )

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -17,17 +18,22 @@ from providers.registry import discover, load_factory
 from router.accounts import Accounts
 from router.admin import admin_router
 from router.auth import Authenticator, KeyAuthenticator, OpenAuthenticator
-from router.dialects.openai import error_body, openai_router
+from router.dialects.mounts import dialect_routers, rendered_errors
 from router.limits import Limiter
+from router.outputs import AudioOutputs, download_output
 from router.routing import Catalog
 from router.settings import Settings
+from router.signing import UrlSigner
 from router.speech import SpeechService
 from router.usage import DatabaseLedger, NullLedger, UsageLedger
-from router.web import Services, add_request_id, exception_handlers, services
+from router.web import Services, add_request_id, services
+from storage.blobs import open_blob_store
 from storage.database import create_engine, session_factory
 from storage.keys import KeyRepository
 from storage.limits import DatabaseLimitStore, LimitStore
+from storage.outputs import StoredAudioRepository
 from storage.redis_limits import RedisLimitStore
+from storage.secrets import shared_secret
 from storage.tenants import TenantRepository
 from storage.usage import UsageRepository
 from storage.usage_writer import UsageWriter
@@ -83,6 +89,15 @@ def create_app(settings: Settings) -> Litestar:
                 await writer.start()
                 stack.push_async_callback(writer.close)
                 ledger = DatabaseLedger(writer)
+            blobs = await open_blob_store(settings.blobs, settings.blob_dir)
+            stack.push_async_callback(blobs.close)
+            outputs = AudioOutputs(
+                blobs,
+                StoredAudioRepository(sessions),
+                UrlSigner(await shared_secret(sessions, "output-urls")),
+                ttl=timedelta(seconds=settings.outputs.url_ttl_seconds),
+                public_url=settings.server.public_url,
+            )
             await _start_all(providers, stack)
             speech = SpeechService(catalog, ledger, limiter, prices)
             stack.push_async_callback(speech.drain)
@@ -92,7 +107,9 @@ def create_app(settings: Settings) -> Litestar:
                 accounts=Accounts(TenantRepository(sessions), keys, authenticator),
                 usage=usage,
                 providers=providers,
+                outputs=outputs,
                 started_at=int(time.time()),
+                default_dialect=settings.server.default_dialect,
             )
             logger.info(
                 "serving %d models from %d providers", len(list(catalog.names())), len(providers)
@@ -100,10 +117,10 @@ def create_app(settings: Settings) -> Litestar:
             yield
 
     return Litestar(
-        route_handlers=[health, openai_router(), admin_router()],
+        route_handlers=[health, download_output, *dialect_routers(), admin_router()],
         lifespan=[lifespan],
         before_send=[add_request_id],
-        exception_handlers=exception_handlers(error_body),
+        exception_handlers=rendered_errors(),
         request_max_body_size=settings.server.max_body_bytes,
         openapi_config=None,
         debug=False,

@@ -40,6 +40,7 @@ class Principal:
     models: frozenset[str] | None = None
     key_limits: Limits = Limits()
     tenant_limits: Limits = Limits()
+    dialect: str | None = None
 
     def may_use(self, model: str) -> bool:
         """Whether the key is allowed to call `model`."""
@@ -142,4 +143,5 @@ def principal_for(key: ApiKey, tenant: Tenant) -> Principal:
             concurrency=tenant.concurrency_limit,
             monthly_chars=tenant.monthly_chars_limit,
         ),
+        dialect=key.dialect,
     )

@@ -8,9 +8,10 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import get_args
 
 from router.accounts import Accounts, KeyOptions
-from router.settings import Settings
+from router.settings import Dialect, Settings
 from router.views import key_view, tenant_view
 from storage.database import create_engine, session_factory, upgrade
 from storage.keys import KeyRepository
@@ -72,6 +73,11 @@ def add_account_commands(
     create_key.add_argument("--models", help="comma-separated models the key may call")
     create_key.add_argument("--expires", type=expiry, help="30d, 24h, or an ISO 8601 time")
     create_key.add_argument("--admin", action="store_true", help="may use the admin API")
+    create_key.add_argument(
+        "--dialect",
+        choices=get_args(Dialect),
+        help="the dialect this key speaks on the shared root paths such as /v1/audio/speech",
+    )
     create_key.set_defaults(run=_create_key)
     list_keys = keys.add_parser("list", help="list keys (never their secrets)", parents=[common])
     list_keys.add_argument("--tenant")
@@ -140,6 +146,7 @@ async def _create_key(accounts: Accounts, args: argparse.Namespace) -> list[str]
         models=models,
         expires_at=args.expires,
         is_admin=args.admin,
+        dialect=args.dialect,
     )
     key, secret = await accounts.create_key(args.tenant, options)
     return [_line(key_view(key)), secret]

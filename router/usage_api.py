@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Request, get
 
 from router.errors import InvalidRequestError
-from router.web import bearer_key, services
+from router.web import any_key, services
 from storage.models import UsageRecord, utcnow
 from storage.usage import UsageSummary, UsageTotals
 
@@ -108,7 +108,7 @@ async def own_usage(
 ) -> dict[str, Any]:
     """The caller's tenant's usage in [start, end)."""
     found = services(request)
-    principal = await found.authenticator.authenticate(bearer_key(request))
+    principal = await found.authenticator.authenticate(any_key(request))
     first, last = date_range(start, end)
     summary = await found.usage.summarize(principal.tenant_id, first, last)
     return summary_body(summary, first, last, principal.tenant_id)

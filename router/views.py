@@ -36,6 +36,7 @@ def key_view(key: ApiKey) -> dict[str, Any]:
         "prefix": key.prefix,
         "is_admin": key.is_admin,
         "models": key.models,
+        "dialect": key.dialect,
         "rpm_limit": key.rpm_limit,
         "monthly_chars_limit": key.monthly_chars_limit,
         "created_at": timestamp(key.created_at),

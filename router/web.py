@@ -7,7 +7,7 @@ import math
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from litestar import Request, Response
 from litestar.datastructures import MutableScopeHeaders
@@ -20,6 +20,9 @@ from router.auth import Authenticator
 from router.errors import InternalError, RouterError, from_http_status
 from router.speech import SpeechService
 from storage.usage import UsageRepository
+
+if TYPE_CHECKING:
+    from router.outputs import AudioOutputs
 
 logger = logging.getLogger("tts_router.web")
 
@@ -35,7 +38,9 @@ class Services:
     accounts: Accounts
     usage: UsageRepository
     providers: Mapping[str, Provider]
+    outputs: AudioOutputs
     started_at: int
+    default_dialect: str = "openai"
 
 
 def services(request: Request[Any, Any, Any]) -> Services:
@@ -49,6 +54,25 @@ def bearer_key(request: Request[Any, Any, Any]) -> str | None:
     if scheme.lower() != "bearer":
         return None
     return key.strip() or None
+
+
+def raw_or_bearer_key(request: Request[Any, Any, Any]) -> str | None:
+    """The key from `authorization: <key>` or `authorization: Bearer <key>`."""
+    value = request.headers.get("authorization", "").strip()
+    scheme, _, key = value.partition(" ")
+    if scheme.lower() == "bearer":
+        return key.strip() or None
+    return value if value and " " not in value else None
+
+
+def bearer_or_x_api_key(request: Request[Any, Any, Any]) -> str | None:
+    """The key from `Authorization: Bearer <key>`, else from `x-api-key`."""
+    return bearer_key(request) or request.headers.get("x-api-key", "").strip() or None
+
+
+def any_key(request: Request[Any, Any, Any]) -> str | None:
+    """The key in any form a supported dialect sends it."""
+    return raw_or_bearer_key(request) or request.headers.get("x-api-key", "").strip() or None
 
 
 def _scope_request_id(scope: Scope) -> str:
@@ -91,11 +115,14 @@ def error_headers(error: RouterError) -> dict[str, str]:
     return headers
 
 
-def exception_handlers(render: Callable[[RouterError], Any]) -> ExceptionHandlersMap:
-    """Handlers rendering every error in one dialect's envelope."""
+def exception_handlers(
+    render: Callable[[Request[Any, Any, Any], RouterError], Any],
+) -> ExceptionHandlersMap:
+    """Handlers rendering every error as `render` words it for its request."""
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         error = as_router_error(request, exc)
-        return Response(render(error), status_code=error.status, headers=error_headers(error))
+        body = render(request, error)
+        return Response(body, status_code=error.status, headers=error_headers(error))
 
     return {Exception: handle}

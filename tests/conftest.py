@@ -48,6 +48,10 @@ model = "down"
 chain = [{ provider = "scripted", model = "unavailable" }]
 
 [[routes]]
+model = "Chatterbox"
+chain = [{ provider = "scripted", model = "expressive" }]
+
+[[routes]]
 model = "failover"
 chain = [
   { provider = "scripted", model = "unavailable" },

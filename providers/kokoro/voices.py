@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["OPENAI_VOICES", "VoiceCatalog", "load_styles", "read_voice_names"]
+__all__ = ["ALIAS_VOICES", "VoiceCatalog", "load_styles", "read_voice_names"]
 
 STYLE_SHAPE = (510, 1, 256)
 
-# Each OpenAI voice: the Kokoro voices that resemble it best, then the gender to fall back on.
+# Each OpenAI and Distribute voice: the Kokoro voices that resemble it best, then the gender to
+# fall back on.
 _PREFERENCES: Mapping[str, tuple[tuple[str, ...], str]] = {
     "alloy": (("af_alloy", "af_heart"), "f"),
     "ash": (("am_adam", "am_michael"), "m"),
@@ -30,8 +31,10 @@ _PREFERENCES: Mapping[str, tuple[tuple[str, ...], str]] = {
     "verse": (("am_puck", "am_eric"), "m"),
     "marin": (("af_heart", "af_aoede"), "f"),
     "cedar": (("am_michael", "am_santa"), "m"),
+    "leo": (("am_liam", "am_eric"), "m"),
+    "nora": (("af_sarah", "af_nicole"), "f"),
 }
-OPENAI_VOICES: tuple[str, ...] = tuple(_PREFERENCES)
+ALIAS_VOICES: tuple[str, ...] = tuple(_PREFERENCES)
 
 _LANGUAGES = {
     "a": "American English",

@@ -9,7 +9,7 @@ import math
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Request, Router, get, post
+from litestar import Request, get
 from litestar.response import Stream
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,12 +24,13 @@ from providers.api import (
     StreamMode,
     UploadedVoice,
 )
+from router.auth import Principal
 from router.dialects.validation import invalid_request
 from router.errors import InvalidRequestError, RouterError
 from router.speech import SpeechCall
 from router.streaming import Speech
 from router.usage_api import own_usage
-from router.web import bearer_key, exception_handlers, request_id, services
+from router.web import any_key, request_id, services
 
 logger = logging.getLogger("tts_router.openai")
 
@@ -149,11 +150,9 @@ async def sse_events(speech: Speech) -> AsyncIterator[bytes]:
     yield _sse({"type": "speech.audio.done", "usage": usage_tokens(speech.usage)})
 
 
-@post("/audio/speech", status_code=200)
-async def create_speech(request: Request[Any, Any, Any]) -> Stream:
+async def speak(request: Request[Any, Any, Any], principal: Principal) -> Stream:
     """POST /v1/audio/speech: audio bytes, or SSE events with `stream_format: "sse"`."""
     found = services(request)
-    principal = await found.authenticator.authenticate(bearer_key(request))
     call = SpeechCall(request_id(request), DIALECT, principal)
     async with found.speech.recording_refusals(call):
         body = parse_body(await request.body())
@@ -168,7 +167,7 @@ async def create_speech(request: Request[Any, Any, Any]) -> Stream:
 async def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """GET /v1/models in OpenAI's list shape."""
     found = services(request)
-    await found.authenticator.authenticate(bearer_key(request))
+    await found.authenticator.authenticate(any_key(request))
     data = [_model_object(name, found.started_at) for name, _ in found.speech.catalog.names()]
     return {"object": "list", "data": data}
 
@@ -177,7 +176,7 @@ async def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
 async def retrieve_model(request: Request[Any, Any, Any], model: str) -> dict[str, Any]:
     """GET /v1/models/{model}."""
     found = services(request)
-    await found.authenticator.authenticate(bearer_key(request))
+    await found.authenticator.authenticate(any_key(request))
     found.speech.catalog.resolve(model)
     return _model_object(model, found.started_at)
 
@@ -186,7 +185,7 @@ async def retrieve_model(request: Request[Any, Any, Any], model: str) -> dict[st
 async def list_voices(request: Request[Any, Any, Any], model: str | None = None) -> dict[str, Any]:
     """GET /v1/audio/voices[?model=...]: the voices of each model (first target of its route)."""
     found = services(request)
-    await found.authenticator.authenticate(bearer_key(request))
+    await found.authenticator.authenticate(any_key(request))
     catalog = found.speech.catalog
     routes = [(model, catalog.resolve(model))] if model else list(catalog.names())
     data = [
@@ -207,10 +206,4 @@ def _model_object(name: str, created: int) -> dict[str, Any]:
     return {"id": name, "object": "model", "created": created, "owned_by": "tts-router"}
 
 
-def openai_router() -> Router:
-    """The OpenAI dialect under /v1."""
-    return Router(
-        path="/v1",
-        route_handlers=[create_speech, list_models, retrieve_model, list_voices, own_usage],
-        exception_handlers=exception_handlers(error_body),
-    )
+MODEL_HANDLERS = (list_models, retrieve_model, list_voices, own_usage)

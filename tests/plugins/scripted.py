@@ -19,29 +19,48 @@ CHUNKS = 4
 _VOICES = (VoiceCard("alloy"), VoiceCard("tone"))
 
 
-def tone(seconds: float, sample_rate: int = SAMPLE_RATE) -> PcmAudio:
+def tone(seconds: float, sample_rate: int = SAMPLE_RATE, hz: float = TONE_HZ) -> PcmAudio:
     """A sine tone of `seconds`."""
     t = np.arange(round(seconds * sample_rate), dtype=np.float32) / sample_rate
-    return PcmAudio((0.3 * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32), sample_rate)
+    return PcmAudio((0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32), sample_rate)
 
 
 SLOW_CHUNKS = 10
 SLOW_PAUSE_SECONDS = 0.3
 INSTANT_SECONDS = 0.01
 MODELS = ("tone", "broken-midway", "unavailable", "slow", "instant")
+# `expressive` honours the sampling controls and shows them in its audio: it lasts 1 s plus
+# `temperature` seconds, at 200 Hz plus 400 Hz per unit of `exaggeration`.
+EXPRESSIVE = ModelCard(
+    id="expressive",
+    voices=(VoiceCard("leo"), VoiceCard("nora")),
+    sample_rate=SAMPLE_RATE,
+    sampling_controls=frozenset({"temperature", "exaggeration", "cfg_weight"}),
+)
+
+
+def expressive_seconds(temperature: float) -> float:
+    """How long `expressive` speaks at `temperature`."""
+    return 1.0 + temperature
+
+
+def expressive_hz(exaggeration: float) -> float:
+    """The pitch of `expressive` at `exaggeration`."""
+    return 200.0 + 400.0 * exaggeration
 
 
 class ScriptedProvider:
     """Models `tone` (2 s in 4 chunks), `broken-midway` (fails after a chunk), `unavailable`,
-    `slow` (10 chunks, 0.3 s apart) and `instant` (10 ms at once)."""
+    `slow` (10 chunks, 0.3 s apart), `instant` (10 ms at once) and `expressive`."""
 
     def __init__(self, context: ProviderContext) -> None:
         self.name = context.name
         self._started = False
 
     def models(self) -> Sequence[ModelCard]:
-        """Three models at 16 kHz without native speed, so the router changes speed itself."""
-        return tuple(ModelCard(id=name, voices=_VOICES, sample_rate=SAMPLE_RATE) for name in MODELS)
+        """Models at 16 kHz without native speed, so the router changes speed itself."""
+        plain = (ModelCard(id=name, voices=_VOICES, sample_rate=SAMPLE_RATE) for name in MODELS)
+        return (*plain, EXPRESSIVE)
 
     async def start(self) -> None:
         """Nothing to load."""
@@ -59,6 +78,10 @@ class ScriptedProvider:
         """Yield per the model's script."""
         if request.model == "unavailable":
             raise ProviderUnavailableError("scripted provider is down")
+        if request.model == EXPRESSIVE.id:
+            seconds = expressive_seconds(request.temperature or 0.0)
+            yield tone(seconds, hz=expressive_hz(request.exaggeration or 0.0))
+            return
         if request.model == "instant":
             yield tone(INSTANT_SECONDS)
             return

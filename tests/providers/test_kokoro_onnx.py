@@ -25,7 +25,7 @@ from providers.errors import (
     ProviderUnavailableError,
 )
 from providers.kokoro import KokoroProvider
-from providers.kokoro.voices import OPENAI_VOICES, VoiceCatalog, load_styles
+from providers.kokoro.voices import ALIAS_VOICES, VoiceCatalog, load_styles
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog near the river bank.",
@@ -140,7 +140,7 @@ async def test_long_text_streams_every_sentence_in_order(provider: KokoroProvide
 @pytest.mark.anyio
 async def test_every_openai_voice_and_native_voice_speaks(provider: KokoroProvider) -> None:
     (card,) = provider.models()
-    for name in (*OPENAI_VOICES, "jf_alpha", "jm_kumo"):
+    for name in (*ALIAS_VOICES, "jf_alpha", "jm_kumo"):
         assert card.has_voice(name)
         assert _seconds(await _collect(provider, _request("Yes.", voice=name, speed=4.0))) > 0
 
@@ -159,13 +159,13 @@ def test_model_card_declares_kokoro_capabilities(provider: KokoroProvider) -> No
     assert not card.instructions
     assert card.sampling_controls == frozenset()
     assert card.max_input_chars == 4096
-    assert [voice.id for voice in card.voices[: len(OPENAI_VOICES)]] == list(OPENAI_VOICES)
+    assert [voice.id for voice in card.voices[: len(ALIAS_VOICES)]] == list(ALIAS_VOICES)
 
 
 def test_openai_voices_map_onto_preferred_voices_of_the_official_pack() -> None:
     official = ("af_alloy", "af_heart", "af_nova", "af_sky", "am_echo", "am_onyx", "bm_fable")
     aliases = VoiceCatalog(official).aliases
-    assert set(aliases) == set(OPENAI_VOICES)
+    assert set(aliases) == set(ALIAS_VOICES)
     assert set(aliases.values()) <= set(official)
     assert (aliases["alloy"], aliases["onyx"], aliases["fable"]) == (
         "af_alloy",
@@ -260,7 +260,7 @@ def test_voices_path_loads_an_official_style_pack(tmp_path: Path) -> None:
     options = {"voices_path": str(pack)}
     kokoro = KokoroProvider(ProviderContext(name="pack", data_dir=tmp_path, options=options))
     (card,) = kokoro.models()
-    native = [voice.id for voice in card.voices[len(OPENAI_VOICES) :]]
+    native = [voice.id for voice in card.voices[len(ALIAS_VOICES) :]]
     assert native == ["af_alloy", "am_onyx"]
     descriptions = {voice.id: voice.description for voice in card.voices}
     assert descriptions["alloy"].endswith("af_alloy")

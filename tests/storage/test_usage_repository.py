@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -45,7 +46,7 @@ def record(
 ) -> UsageRecord:
     """A usage row created at noon UTC on `day`."""
     return UsageRecord(
-        request_id=f"req_{tenant_id}_{day}_{model}_{status}",
+        request_id=f"req_{secrets.token_hex(12)}",
         created_at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
         dialect="openai",
         tenant_id=tenant_id,

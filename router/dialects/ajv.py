@@ -1,0 +1,67 @@
+"""Pydantic validation failures worded as Fastify's Ajv words them (`body/input must ...`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from router.errors import InvalidRequestError
+
+_TYPES = {
+    "string_type": "string",
+    "float_type": "number",
+    "int_type": "integer",
+    "bool_type": "boolean",
+    "model_type": "object",
+    "dict_type": "object",
+    "model_attributes_type": "object",
+}
+
+
+def ajv_error(exc: ValidationError) -> InvalidRequestError:
+    """The first failure of `exc` as one Ajv-style sentence (Fastify reports only the first)."""
+    error = exc.errors(include_url=False)[0]
+    param = str(error["loc"][0]) if error["loc"] else None
+    return InvalidRequestError(_message(error), param=param)
+
+
+def _message(error: ErrorDetails) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    loc = [str(part) for part in error["loc"]]
+    if kind == "json_invalid":
+        return "Body is not valid JSON"
+    if kind == "missing":
+        return f"{_path(loc[:-1])} must have required property '{loc[-1]}'"
+    if kind == "extra_forbidden":
+        return f"{_path(loc[:-1])} must NOT have additional properties"
+    where = _path(loc)
+    described = _described(kind, ctx)
+    if described is not None:
+        return f"{where} {described}"
+    if kind in _TYPES:
+        return f"{where} must be {_TYPES[kind]}"
+    return f"{where} is invalid"
+
+
+def _described(kind: str, ctx: dict[str, Any]) -> str | None:
+    if kind == "string_too_short":
+        return f"must NOT have fewer than {ctx['min_length']} characters"
+    if kind == "string_too_long":
+        return f"must NOT have more than {ctx['max_length']} characters"
+    if kind == "literal_error":
+        return "must be equal to one of the allowed values"
+    if kind in ("less_than_equal", "less_than"):
+        return f"must be <= {_number(ctx.get('le', ctx.get('lt')))}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be >= {_number(ctx.get('ge', ctx.get('gt')))}"
+    return None
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _path(loc: list[str]) -> str:
+    return "/".join(["body", *loc])

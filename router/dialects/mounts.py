@@ -1,0 +1,107 @@
+"""Where each dialect answers: under its own prefix, and on the shared root paths."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response, Router, post
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import ExceptionHandlersMap
+
+from router.auth import Principal
+from router.dialects import distribute, openai
+from router.errors import RouterError
+from router.web import (
+    any_key,
+    bearer_key,
+    exception_handlers,
+    raw_or_bearer_key,
+)
+
+KeyReader = Callable[[Request[Any, Any, Any]], str | None]
+Speaker = Callable[[Request[Any, Any, Any], Principal], Awaitable[Response[Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How one dialect reads keys, speaks and words its errors."""
+
+    name: str
+    read_key: KeyReader
+    speak: Speaker
+    error_body: Callable[[RouterError], Any]
+
+
+DIALECTS: dict[str, Dialect] = {
+    dialect.name: dialect
+    for dialect in (
+        Dialect(openai.DIALECT, bearer_key, openai.speak, openai.error_body),
+        Dialect(distribute.DIALECT, raw_or_bearer_key, distribute.speak, distribute.error_body),
+    )
+}
+# The first path segment that names a dialect when no handler does (unknown paths).
+_PATH_DIALECTS = {
+    "async": distribute.DIALECT,
+    "outputs": distribute.DIALECT,
+    "admin": openai.DIALECT,
+    **{name: name for name in DIALECTS},
+}
+
+
+def dialect_of(request: Request[Any, Any, Any]) -> Dialect:
+    """The dialect a request speaks, for its errors: chosen by its key, its path, or the default."""
+    chosen = request.scope.get("state", {}).get("dialect")
+    if chosen is None:
+        first = request.url.path.strip("/").split("/", 1)[0]
+        found = request.app.state.get("services")
+        default = found.default_dialect if found is not None else openai.DIALECT
+        chosen = _PATH_DIALECTS.get(first, default)
+    return DIALECTS[chosen]
+
+
+def choose(request: Request[Any, Any, Any], name: str) -> Dialect:
+    """Fix the dialect of this request, so its errors are worded in it."""
+    request.scope.setdefault("state", {})["dialect"] = name
+    return DIALECTS[name]
+
+
+def render_error(request: Request[Any, Any, Any], error: RouterError) -> Any:
+    """The body of `error` in its request's dialect."""
+    return dialect_of(request).error_body(error)
+
+
+def rendered_errors() -> ExceptionHandlersMap:
+    """Exception handlers that word each error in its request's dialect."""
+    return exception_handlers(render_error)
+
+
+def speech_route(path: str, dialect: str | None) -> HTTPRouteHandler:
+    """POST `path` in `dialect`, or, when None, in the dialect the caller's key names."""
+
+    async def create_speech(request: Request[Any, Any, Any]) -> Response[Any]:
+        found = request.app.state["services"]
+        if dialect is not None:
+            chosen = choose(request, dialect)
+            principal = await found.authenticator.authenticate(chosen.read_key(request))
+        else:
+            principal = await found.authenticator.authenticate(any_key(request))
+            chosen = choose(request, principal.dialect or found.default_dialect)
+        return await chosen.speak(request, principal)
+
+    return post(path, status_code=200)(create_speech)
+
+
+def dialect_routers() -> list[Router]:
+    """Every dialect under its own prefix, plus the shared root paths."""
+    return [
+        Router("/v1", route_handlers=[speech_route("/audio/speech", None), *openai.MODEL_HANDLERS]),
+        Router(
+            "/openai/v1",
+            route_handlers=[speech_route("/audio/speech", openai.DIALECT), *openai.MODEL_HANDLERS],
+        ),
+        Router(
+            "/distribute", route_handlers=[speech_route("/v1/audio/speech", distribute.DIALECT)]
+        ),
+    ]

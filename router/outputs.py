@@ -1,0 +1,119 @@
+"""Synthesized audio kept in the blob store and handed out through signed, expiring URLs."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Stream
+
+from router.audio.wav import mono_wav
+from router.errors import NotFoundError, PermissionDeniedError
+from router.signing import UrlSigner
+from router.streaming import Speech
+from router.web import services
+from storage.blobs import BlobNotFoundError, BlobStore
+from storage.models import StoredAudio, utcnow
+from storage.outputs import StoredAudioRepository
+
+logger = logging.getLogger("tts_router.outputs")
+
+OUTPUTS_PATH = "/outputs"
+# `pcm` is 16-bit mono at 24 kHz, as in OpenAI's API.
+PCM_SAMPLE_RATE = 24000
+
+
+class AudioOutputs:
+    """Keeps audio for a while and signs URLs to it; the URL is the only credential needed."""
+
+    def __init__(
+        self,
+        blobs: BlobStore,
+        repository: StoredAudioRepository,
+        signer: UrlSigner,
+        *,
+        ttl: timedelta,
+        public_url: str | None = None,
+    ) -> None:
+        self._blobs = blobs
+        self._repository = repository
+        self._signer = signer
+        self._ttl = ttl
+        self._public_url = public_url.rstrip("/") if public_url else None
+
+    async def keep(self, tenant_id: str, wav: bytes) -> StoredAudio:
+        """Store a WAV file for `tenant_id` until the URL lifetime has passed."""
+        audio_id = str(uuid.uuid4())
+        now = utcnow()
+        blob_key = f"outputs/{tenant_id}/{audio_id}.wav"
+        await self._blobs.put(blob_key, wav, "audio/wav")
+        audio = StoredAudio(
+            id=audio_id,
+            tenant_id=tenant_id,
+            blob_key=blob_key,
+            media_type="audio/wav",
+            bytes=len(wav),
+            created_at=now,
+            expires_at=now + self._ttl,
+        )
+        return await self._repository.add(audio)
+
+    def url(self, base_url: str, audio: StoredAudio) -> str:
+        """The absolute signed URL of `audio`, valid until it expires."""
+        name = f"{audio.id}.wav"
+        expires = int(audio.expires_at.timestamp())
+        signature = self._signer.sign(name, expires)
+        base = self._public_url or base_url.rstrip("/")
+        return f"{base}{OUTPUTS_PATH}/{name}?expires={expires}&signature={signature}"
+
+    async def open(
+        self, name: str, expires: str | None, signature: str | None
+    ) -> tuple[StoredAudio, AsyncIterator[bytes]]:
+        """The audio a signed URL names, refusing tampered and expired URLs."""
+        if not expires or not expires.isdigit() or not signature:
+            raise PermissionDeniedError("This URL is not signed.")
+        if not self._signer.verify(name, int(expires), signature):
+            raise PermissionDeniedError("This URL's signature is not valid.")
+        audio_id = name.removesuffix(".wav")
+        audio = await self._repository.get(audio_id)
+        if int(expires) <= time.time() or audio is None or audio.expires_at <= utcnow():
+            raise NotFoundError("This audio has expired or does not exist.")
+        try:
+            chunks = await self._blobs.stream(audio.blob_key)
+        except BlobNotFoundError:
+            raise NotFoundError("This audio has expired or does not exist.") from None
+        return audio, chunks
+
+    async def purge_expired(self) -> int:
+        """Delete expired audio and its blobs; returns how many went."""
+        expired = await self._repository.expired()
+        for audio in expired:
+            await self._blobs.delete(audio.blob_key)
+        await self._repository.delete([audio.id for audio in expired])
+        return len(expired)
+
+
+@get(f"{OUTPUTS_PATH}/{{name:str}}")
+async def download_output(
+    request: Request[Any, Any, Any],
+    name: str,
+    expires: str | None = None,
+    signature: str | None = None,
+) -> Stream:
+    """GET /outputs/{id}.wav?expires=…&signature=…: stored audio, without an API key."""
+    audio, chunks = await services(request).outputs.open(name, expires, signature)
+    headers = {"content-length": str(audio.bytes), "cache-control": "private, max-age=3600"}
+    return Stream(chunks, media_type=audio.media_type, headers=headers)
+
+
+async def collect_wav(speech: Speech) -> bytes:
+    """All of a started request's audio as one WAV file with exact sizes in its header."""
+    if speech.request.response_format != "pcm":
+        raise ValueError("collect_wav needs a request for pcm audio")
+    pcm = b"".join([chunk async for chunk in speech.audio()])
+    return mono_wav(pcm, PCM_SAMPLE_RATE)
