@@ -18,6 +18,7 @@ from router.web import (
     bearer_key,
     exception_handlers,
     raw_or_bearer_key,
+    services,
 )
 
 KeyReader = Callable[[Request[Any, Any, Any]], str | None]
@@ -81,7 +82,7 @@ def speech_route(path: str, dialect: str | None) -> HTTPRouteHandler:
     """POST `path` in `dialect`, or, when None, in the dialect the caller's key names."""
 
     async def create_speech(request: Request[Any, Any, Any]) -> Response[Any]:
-        found = request.app.state["services"]
+        found = services(request)
         if dialect is not None:
             chosen = choose(request, dialect)
             principal = await found.authenticator.authenticate(chosen.read_key(request))
