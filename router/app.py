@@ -19,6 +19,7 @@ from router.accounts import Accounts
 from router.admin import admin_router
 from router.auth import Authenticator, KeyAuthenticator, OpenAuthenticator
 from router.dialects.mounts import dialect_routers, rendered_errors
+from router.jobs import SpeechJobs
 from router.limits import Limiter
 from router.outputs import AudioOutputs, download_output
 from router.routing import Catalog
@@ -29,6 +30,7 @@ from router.usage import DatabaseLedger, NullLedger, UsageLedger
 from router.web import Services, add_request_id, services
 from storage.blobs import open_blob_store
 from storage.database import create_engine, session_factory
+from storage.jobs import JobRepository
 from storage.keys import KeyRepository
 from storage.limits import DatabaseLimitStore, LimitStore
 from storage.outputs import StoredAudioRepository
@@ -101,6 +103,15 @@ def create_app(settings: Settings) -> Litestar:
             await _start_all(providers, stack)
             speech = SpeechService(catalog, ledger, limiter, prices)
             stack.push_async_callback(speech.drain)
+            jobs = SpeechJobs(
+                JobRepository(sessions),
+                SpeechService(catalog, ledger, None, prices, settle_in_background=False),
+                outputs,
+                settings.jobs,
+                limiter,
+            )
+            await jobs.start()
+            stack.push_async_callback(jobs.close)
             app.state["services"] = Services(
                 speech=speech,
                 authenticator=authenticator,
@@ -108,6 +119,7 @@ def create_app(settings: Settings) -> Litestar:
                 usage=usage,
                 providers=providers,
                 outputs=outputs,
+                jobs=jobs,
                 started_at=int(time.time()),
                 default_dialect=settings.server.default_dialect,
             )

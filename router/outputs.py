@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Request, get
@@ -46,8 +46,8 @@ class AudioOutputs:
         self._ttl = ttl
         self._public_url = public_url.rstrip("/") if public_url else None
 
-    async def keep(self, tenant_id: str, wav: bytes) -> StoredAudio:
-        """Store a WAV file for `tenant_id` until the URL lifetime has passed."""
+    async def keep(self, tenant_id: str, wav: bytes, ttl: timedelta | None = None) -> StoredAudio:
+        """Store a WAV file for `tenant_id` for `ttl`, by default the URL lifetime."""
         audio_id = str(uuid.uuid4())
         now = utcnow()
         blob_key = f"outputs/{tenant_id}/{audio_id}.wav"
@@ -59,14 +59,14 @@ class AudioOutputs:
             media_type="audio/wav",
             bytes=len(wav),
             created_at=now,
-            expires_at=now + self._ttl,
+            expires_at=now + (ttl or self._ttl),
         )
         return await self._repository.add(audio)
 
-    def url(self, base_url: str, audio: StoredAudio) -> str:
-        """The absolute signed URL of `audio`, valid until it expires."""
-        name = f"{audio.id}.wav"
-        expires = int(audio.expires_at.timestamp())
+    def url(self, base_url: str, audio_id: str, expires_at: datetime) -> str:
+        """The absolute signed URL of stored audio, valid until it expires."""
+        name = f"{audio_id}.wav"
+        expires = int(expires_at.timestamp())
         signature = self._signer.sign(name, expires)
         base = self._public_url or base_url.rstrip("/")
         return f"{base}{OUTPUTS_PATH}/{name}?expires={expires}&signature={signature}"
@@ -92,10 +92,14 @@ class AudioOutputs:
     async def purge_expired(self) -> int:
         """Delete expired audio and its blobs; returns how many went."""
         expired = await self._repository.expired()
-        for audio in expired:
-            await self._blobs.delete(audio.blob_key)
-        await self._repository.delete([audio.id for audio in expired])
+        await self.discard(expired)
         return len(expired)
+
+    async def discard(self, audio: Sequence[StoredAudio]) -> None:
+        """Delete stored audio and its blobs now."""
+        for item in audio:
+            await self._blobs.delete(item.blob_key)
+        await self._repository.delete([item.id for item in audio])
 
 
 @get(f"{OUTPUTS_PATH}/{{name:str}}")

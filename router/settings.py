@@ -80,6 +80,7 @@ class JobSettings(_Section):
     max_attempts: int = Field(default=3, ge=1)
     retention_seconds: int = Field(default=24 * 3600, ge=1)
     poll_seconds: float = Field(default=0.5, gt=0)
+    purge_seconds: float = Field(default=60.0, gt=0)
 
 
 class ProviderSettings(_Section):

@@ -75,11 +75,14 @@ class SpeechService:
         ledger: UsageLedger,
         limiter: Limiter | None = None,
         prices: Mapping[str, Price] | None = None,
+        *,
+        settle_in_background: bool = True,
     ) -> None:
         self.catalog = catalog
-        self._ledger = ledger
         self._limiter = limiter
+        self._ledger = ledger
         self._prices = dict(prices or {})
+        self._settle_in_background = settle_in_background
         self._settling: set[asyncio.Future[None]] = set()
 
     @asynccontextmanager
@@ -98,13 +101,29 @@ class SpeechService:
                 await self._ledger.record(event)
             raise
 
+    def check(self, principal: Principal, request: SpeechRequest) -> None:
+        """Refuse `request` now if `principal` may not use its model or no target can serve it."""
+        refusals: list[RouterError] = []
+        for target in self._targets(principal, request):
+            try:
+                check_request(request, target.card)
+            except RouterError as exc:
+                refusals.append(exc)
+            else:
+                return
+        raise refusals[0]
+
+    def _targets(self, principal: Principal, request: SpeechRequest) -> tuple[Target, ...]:
+        route = self.catalog.resolve(request.model)
+        if not principal.may_use(request.model):
+            msg = f"The model `{request.model}` does not exist or you do not have access to it."
+            raise ModelNotFoundError(msg, param="model")
+        return route.targets
+
     async def open(self, call: SpeechCall, request: SpeechRequest) -> Speech:
         """Admit, resolve, check and start `request`; returns once its first audio exists."""
         event = call.event(request)
-        route = self.catalog.resolve(request.model)
-        if not call.principal.may_use(request.model):
-            msg = f"The model `{request.model}` does not exist or you do not have access to it."
-            raise ModelNotFoundError(msg, param="model")
+        targets = self._targets(call.principal, request)
         call.recorded = True
         # The in-progress row is written while the limits are claimed and the provider makes
         # its first audio; it is committed before the 200 is sent, so every answered request
@@ -116,7 +135,7 @@ class SpeechService:
                 admission = await self._limiter.admit(
                     call.principal, call.request_id, len(request.input)
                 )
-            target, stream, first = await self._first_audio(call, request, route.targets, event)
+            target, stream, first = await self._first_audio(call, request, targets, event)
         except BaseException as exc:
             await admission.finish(produced_audio=False)
             await opened
@@ -193,7 +212,10 @@ class SpeechService:
         price = self._prices.get(event.provider or "")
         if price is not None:
             event.cost_usd = price.cost(event.input_characters, event.audio_seconds)
-        self._spawn(self._ledger.close(event))
+        if self._settle_in_background:
+            self._spawn(self._ledger.close(event))
+        else:
+            await self._ledger.close(event)
 
 
 async def _start(request: SpeechRequest, target: Target) -> tuple[SpeechStream, Any]:

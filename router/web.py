@@ -22,6 +22,7 @@ from router.speech import SpeechService
 from storage.usage import UsageRepository
 
 if TYPE_CHECKING:
+    from router.jobs import SpeechJobs
     from router.outputs import AudioOutputs
 
 logger = logging.getLogger("tts_router.web")
@@ -39,6 +40,7 @@ class Services:
     usage: UsageRepository
     providers: Mapping[str, Provider]
     outputs: AudioOutputs
+    jobs: SpeechJobs
     started_at: int
     default_dialect: str = "openai"
 

@@ -153,6 +153,17 @@ class JobRepository:
             lease_until=None,
         )
 
+    async def release(self, job_id: str, worker: str) -> bool:
+        """Put a job `worker` holds back in the queue, without spending an attempt."""
+        return await self._update_held(
+            job_id,
+            worker,
+            status=QUEUED,
+            worker=None,
+            lease_until=None,
+            attempts=SpeechJob.attempts - 1,
+        )
+
     async def get(self, tenant_id: str, job_id: str) -> SpeechJob | None:
         """The tenant's job with this id, if any."""
         async with self._sessions() as session:
@@ -177,13 +188,13 @@ class JobRepository:
         async with self._sessions() as session:
             return await _count_unfinished(session)
 
-    async def _update_held(self, job_id: str, worker: str, **values: Any) -> bool:
+    async def _update_held(self, job_id: str, holder: str, **values: Any) -> bool:
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(SpeechJob)
                 .where(
                     SpeechJob.id == job_id,
-                    SpeechJob.worker == worker,
+                    SpeechJob.worker == holder,
                     SpeechJob.status == PROCESSING,
                 )
                 .values(**values),

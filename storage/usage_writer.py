@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.models import ProviderAttempt, UsageRecord
@@ -54,7 +55,10 @@ class UsageWriter:
     async def insert(
         self, row: Mapping[str, Any], attempts: Sequence[Mapping[str, Any]] = ()
     ) -> None:
-        """Insert a usage row (with its `request_id`) and its attempts; returns once committed."""
+        """Insert or replace the usage row of its `request_id`, add its attempts; await the commit.
+
+        A re-run async job writes its row again under the job's id, so the row is replaced.
+        """
         await self._submit(_Write(row, attempts))
 
     async def update(
@@ -108,7 +112,7 @@ class UsageWriter:
 async def _apply(connection: AsyncConnection, batch: list[_Write]) -> None:
     inserts = [write for write in batch if not write.is_update]
     if inserts:
-        await connection.execute(insert(USAGE), [dict(write.row) for write in inserts])
+        await connection.execute(_upsert(connection), [dict(write.row) for write in inserts])
     await _update(connection, [write.row for write in batch if write.is_update])
     attempts = [
         {"match_request_id": write.row["request_id"], **attempt}
@@ -122,6 +126,21 @@ async def _apply(connection: AsyncConnection, batch: list[_Write]) -> None:
             .scalar_subquery()
         )
         await connection.execute(insert(ATTEMPTS).values(usage_id=usage_id), attempts)
+
+
+def _upsert(connection: AsyncConnection) -> Insert:
+    """INSERT of usage rows that replaces the row of a `request_id` already written."""
+    module = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = module.insert(USAGE)
+    replaced = {
+        column.name: statement.excluded[column.name]
+        for column in USAGE.columns
+        if column.name not in ("id", "request_id")
+    }
+    upsert: Insert = statement.on_conflict_do_update(
+        index_elements=[USAGE.c.request_id], set_=replaced
+    )
+    return upsert
 
 
 async def _update(connection: AsyncConnection, updates: list[Mapping[str, Any]]) -> None:

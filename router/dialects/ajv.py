@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -45,18 +46,21 @@ def _message(error: ErrorDetails) -> str:
     return f"{where} is invalid"
 
 
+_DESCRIBED: dict[str, Callable[[dict[str, Any]], str]] = {
+    "string_too_short": lambda ctx: f"must NOT have fewer than {ctx['min_length']} characters",
+    "string_too_long": lambda ctx: f"must NOT have more than {ctx['max_length']} characters",
+    "string_pattern_mismatch": lambda ctx: f'must match pattern "{ctx["pattern"]}"',
+    "literal_error": lambda _: "must be equal to one of the allowed values",
+    "less_than_equal": lambda ctx: f"must be <= {_number(ctx['le'])}",
+    "less_than": lambda ctx: f"must be < {_number(ctx['lt'])}",
+    "greater_than_equal": lambda ctx: f"must be >= {_number(ctx['ge'])}",
+    "greater_than": lambda ctx: f"must be > {_number(ctx['gt'])}",
+}
+
+
 def _described(kind: str, ctx: dict[str, Any]) -> str | None:
-    if kind == "string_too_short":
-        return f"must NOT have fewer than {ctx['min_length']} characters"
-    if kind == "string_too_long":
-        return f"must NOT have more than {ctx['max_length']} characters"
-    if kind == "literal_error":
-        return "must be equal to one of the allowed values"
-    if kind in ("less_than_equal", "less_than"):
-        return f"must be <= {_number(ctx.get('le', ctx.get('lt')))}"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"must be >= {_number(ctx.get('ge', ctx.get('gt')))}"
-    return None
+    describe = _DESCRIBED.get(kind)
+    return None if describe is None else describe(ctx)
 
 
 def _number(value: Any) -> str:

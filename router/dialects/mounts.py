@@ -78,31 +78,60 @@ def rendered_errors() -> ExceptionHandlersMap:
     return exception_handlers(render_error)
 
 
-def speech_route(path: str, dialect: str | None) -> HTTPRouteHandler:
-    """POST `path` in `dialect`, or, when None, in the dialect the caller's key names."""
+def dialect_route(path: str, dialect: str, handle: Speaker) -> HTTPRouteHandler:
+    """POST `path`, authenticated and answered in `dialect`."""
+
+    async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
+        chosen = choose(request, dialect)
+        principal = await services(request).authenticator.authenticate(chosen.read_key(request))
+        return await handle(request, principal)
+
+    return post(path, status_code=200)(handler)
+
+
+def shared_speech_route(path: str) -> HTTPRouteHandler:
+    """POST `path` in the dialect the caller's key names, else the configured default."""
 
     async def create_speech(request: Request[Any, Any, Any]) -> Response[Any]:
         found = services(request)
-        if dialect is not None:
-            chosen = choose(request, dialect)
-            principal = await found.authenticator.authenticate(chosen.read_key(request))
-        else:
-            principal = await found.authenticator.authenticate(any_key(request))
-            chosen = choose(request, principal.dialect or found.default_dialect)
+        principal = await found.authenticator.authenticate(any_key(request))
+        chosen = choose(request, principal.dialect or found.default_dialect)
         return await chosen.speak(request, principal)
 
     return post(path, status_code=200)(create_speech)
 
 
+def speech_route(path: str, dialect: Dialect) -> HTTPRouteHandler:
+    """POST `path` speaking `dialect`."""
+    return dialect_route(path, dialect.name, dialect.speak)
+
+
+def distribute_jobs() -> list[HTTPRouteHandler]:
+    """Distribute's async job routes (only Distribute has them, so they also sit at the root)."""
+    return [
+        dialect_route("/async/speech/create", distribute.DIALECT, distribute.create_job),
+        dialect_route("/async/speech/result", distribute.DIALECT, distribute.job_result),
+    ]
+
+
 def dialect_routers() -> list[Router]:
     """Every dialect under its own prefix, plus the shared root paths."""
+    openai_dialect, distribute_dialect = DIALECTS[openai.DIALECT], DIALECTS[distribute.DIALECT]
     return [
-        Router("/v1", route_handlers=[speech_route("/audio/speech", None), *openai.MODEL_HANDLERS]),
+        Router(
+            "/v1",
+            route_handlers=[shared_speech_route("/audio/speech"), *openai.MODEL_HANDLERS],
+        ),
+        Router("/", route_handlers=distribute_jobs()),
         Router(
             "/openai/v1",
-            route_handlers=[speech_route("/audio/speech", openai.DIALECT), *openai.MODEL_HANDLERS],
+            route_handlers=[speech_route("/audio/speech", openai_dialect), *openai.MODEL_HANDLERS],
         ),
         Router(
-            "/distribute", route_handlers=[speech_route("/v1/audio/speech", distribute.DIALECT)]
+            "/distribute",
+            route_handlers=[
+                speech_route("/v1/audio/speech", distribute_dialect),
+                *distribute_jobs(),
+            ],
         ),
     ]

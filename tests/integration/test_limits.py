@@ -7,18 +7,9 @@ import secrets
 import httpx
 import pytest
 
+from tests.support.tenants import tenant_key
+
 TONE = {"model": "tone", "input": "Hello there.", "voice": "alloy", "response_format": "wav"}
-
-
-def tenant_key(
-    admin: httpx.Client, key_options: dict[str, object] | None = None, **limits: int
-) -> str:
-    """A new tenant with `limits`, and a key of it."""
-    name = f"t-{secrets.token_hex(4)}"
-    assert admin.post("/admin/v1/tenants", json={"name": name, **limits}).status_code == 201
-    response = admin.post(f"/admin/v1/tenants/{name}/keys", json=key_options or {})
-    assert response.status_code == 201, response.text
-    return str(response.json()["key"])
 
 
 def speak(router_url: str, key: str, **changes: object) -> httpx.Response:

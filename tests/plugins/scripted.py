@@ -56,6 +56,8 @@ class ScriptedProvider:
     def __init__(self, context: ProviderContext) -> None:
         self.name = context.name
         self._started = False
+        # Option `expressive_delay`: seconds `expressive` thinks before it speaks.
+        self._expressive_delay = float(context.options.get("expressive_delay", 0.0))
 
     def models(self) -> Sequence[ModelCard]:
         """Models at 16 kHz without native speed, so the router changes speed itself."""
@@ -80,6 +82,7 @@ class ScriptedProvider:
             raise ProviderUnavailableError("scripted provider is down")
         if request.model == EXPRESSIVE.id:
             seconds = expressive_seconds(request.temperature or 0.0)
+            await anyio.sleep(self._expressive_delay)
             yield tone(seconds, hz=expressive_hz(request.exaggeration or 0.0))
             return
         if request.model == "instant":

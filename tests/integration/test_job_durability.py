@@ -1,0 +1,192 @@
+"""Async jobs survive SIGKILL, run exactly once across processes, and a full queue says so."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import SCRIPTED_PLUGIN
+from tests.support.databases import postgres_database
+from tests.support.server import RunningRouter, cli, register_plugins, run_router
+
+CREATE = "/async/speech/create"
+RESULT = "/async/speech/result"
+BODY = {"model": "Chatterbox", "input": "Durable speech.", "voice": "leo"}
+
+
+def config(chain: str, *, delay: float = 0.0, **jobs: object) -> str:
+    """A router config with only the scripted provider, Chatterbox routed to `chain`."""
+    settings = "\n".join(f"{key} = {value}" for key, value in jobs.items())
+    return f"""
+[providers.scripted]
+plugin = "scripted"
+options = {{ expressive_delay = {delay} }}
+
+[[routes]]
+model = "Chatterbox"
+chain = [{{ provider = "scripted", model = "{chain}" }}]
+
+[jobs]
+poll_seconds = 0.1
+{settings}
+"""
+
+
+def write_config(directory: Path, text: str) -> tuple[Path, Path]:
+    """The config file and the plugin registration, written under `directory`."""
+    path = directory / "router.toml"
+    path.write_text(text)
+    return path, register_plugins(directory / "plugins", SCRIPTED_PLUGIN)
+
+
+def results(base_url: str, key: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each job's current result."""
+    headers = {"authorization": key}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
+        return {job_id: client.post(RESULT, json={"id": job_id}).json() for job_id in ids}
+
+
+def wait_until(check: Any, timeout: float = 60.0) -> None:
+    """Poll `check()` until it is true."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+async def create_jobs(base_urls: list[str], key: str, count: int) -> list[str]:
+    """`count` jobs created at once, spread over the routers."""
+    async with httpx.AsyncClient(headers={"authorization": key}, timeout=30) as client:
+        urls = [f"{base_urls[n % len(base_urls)]}{CREATE}" for n in range(count)]
+        responses = await asyncio.gather(*(client.post(url, json=BODY) for url in urls))
+    assert [response.status_code for response in responses] == [200] * count
+    return [str(response.json()["id"]) for response in responses]
+
+
+def test_jobs_survive_sigkill_and_complete_once(tmp_path: Path) -> None:
+    path, plugins = write_config(
+        tmp_path, config("expressive", delay=1.0, workers=2, lease_seconds=2)
+    )
+    data = tmp_path / "data"
+    cli("tenants", "create", "durable", "--data-dir", str(data))
+    key = cli("keys", "create", "--tenant", "durable", "--data-dir", str(data))[-1]
+    with run_router(data, config=path, python_path=plugins) as router:
+        ids = asyncio.run(create_jobs([router.base_url], key, 6))
+        wait_until(lambda: "PROCESSING" in statuses(router, key, ids))
+        router.process.send_signal(signal.SIGKILL)
+        router.process.wait()
+    with sqlite3.connect(data / "tts-router.sqlite3") as db:
+        interrupted = db.execute("select count(*) from speech_jobs where status != 'COMPLETED'")
+        assert interrupted.fetchone()[0] >= 1
+    with run_router(data, config=path, python_path=plugins) as restarted:
+        wait_until(lambda: set(statuses(restarted, key, ids)) == {"COMPLETED"})
+        for result in results(restarted.base_url, key, ids).values():
+            assert httpx.get(result["results"][0]["url"]).status_code == 200
+    with sqlite3.connect(data / "tts-router.sqlite3") as db:
+        usage = db.execute("select request_id, status from usage_records").fetchall()
+        audio = db.execute("select audio_id from speech_jobs").fetchall()
+    assert Counter(request_id for request_id, _ in usage) == Counter(ids)
+    assert {status for _, status in usage} == {200}
+    assert len({audio_id for (audio_id,) in audio}) == len(ids)
+
+
+def statuses(router: RunningRouter, key: str, ids: list[str]) -> list[str]:
+    """Each job's status."""
+    return [result["status"] for result in results(router.base_url, key, ids).values()]
+
+
+@pytest.fixture
+def two_routers_on_postgres(tmp_path: Path) -> Iterator[tuple[list[RunningRouter], str, str]]:
+    """Two routers sharing one fresh PostgreSQL database, a key, and the database's URL."""
+    path, plugins = write_config(
+        tmp_path, config("expressive", delay=0.05, workers=2, lease_seconds=5)
+    )
+    with postgres_database() as url, ExitStack() as stack:
+        env = {"TTS_ROUTER_DATABASE_URL": url}
+        cli("db", "upgrade", env=env)
+        cli("tenants", "create", "shared", env=env)
+        key = cli("keys", "create", "--tenant", "shared", env=env)[-1]
+        routers = [
+            stack.enter_context(
+                run_router(tmp_path / f"data{n}", config=path, python_path=plugins, env=env)
+            )
+            for n in range(2)
+        ]
+        yield routers, key, url
+
+
+async def job_rows(url: str) -> list[asyncpg.Record]:
+    """Every job's status, attempts and worker, read straight from PostgreSQL."""
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        rows: list[asyncpg.Record] = await connection.fetch(
+            "select id, status, attempts, worker, "
+            "(select count(*) from usage_records where request_id = speech_jobs.id) as usage "
+            "from speech_jobs"
+        )
+        return rows
+    finally:
+        await connection.close()
+
+
+def test_two_processes_drain_one_queue_exactly_once(
+    two_routers_on_postgres: tuple[list[RunningRouter], str, str],
+) -> None:
+    routers, key, url = two_routers_on_postgres
+    ids = asyncio.run(create_jobs([router.base_url for router in routers], key, 40))
+    wait_until(lambda: set(statuses(routers[0], key, ids)) == {"COMPLETED"})
+    rows = asyncio.run(job_rows(url))
+    assert sorted(row["id"] for row in rows) == sorted(ids)
+    assert {(row["status"], row["attempts"], row["usage"]) for row in rows} == {("COMPLETED", 1, 1)}
+    processes = Counter(row["worker"].rsplit(":", 1)[0] for row in rows)
+    assert len(processes) == 2, processes
+
+
+def test_a_full_queue_refuses_with_429(tmp_path: Path) -> None:
+    path, plugins = write_config(tmp_path, config("expressive", workers=0, max_queued=2))
+    data = tmp_path / "data"
+    cli("tenants", "create", "full", "--data-dir", str(data))
+    key = cli("keys", "create", "--tenant", "full", "--data-dir", str(data))[-1]
+    with run_router(data, config=path, python_path=plugins) as router:
+        headers = {"authorization": key}
+        url = f"{router.base_url}{CREATE}"
+        accepted = [httpx.post(url, json=BODY, headers=headers) for _ in range(2)]
+        assert [response.status_code for response in accepted] == [200, 200]
+        refused = httpx.post(f"{router.base_url}{CREATE}", json=BODY, headers=headers)
+        assert refused.status_code == 429
+        assert refused.json() == {
+            "message": "The speech job queue is full (2 jobs waiting); try again later."
+        }
+        assert int(refused.headers["retry-after"]) >= 1
+        ids = [response.json()["id"] for response in accepted]
+        assert statuses(router, key, ids) == ["QUEUED", "QUEUED"]
+
+
+def test_a_failing_provider_ends_the_job_in_error(tmp_path: Path) -> None:
+    path, plugins = write_config(tmp_path, config("unavailable", workers=1))
+    data = tmp_path / "data"
+    cli("tenants", "create", "failing", "--data-dir", str(data))
+    key = cli("keys", "create", "--tenant", "failing", "--data-dir", str(data))[-1]
+    with run_router(data, config=path, python_path=plugins) as router:
+        headers = {"authorization": key}
+        body = {**BODY, "voice": "tone"}
+        created = httpx.post(f"{router.base_url}{CREATE}", json=body, headers=headers)
+        assert created.status_code == 200, created.text
+        job_id = created.json()["id"]
+        wait_until(lambda: statuses(router, key, [job_id]) == ["ERROR"])
+        answer = httpx.post(f"{router.base_url}{RESULT}", json={"id": job_id}, headers=headers)
+        assert answer.json()["results"] == []
+        assert answer.json()["finished"] >= answer.json()["created"]
+        assert answer.headers["x-job-error-code"] == "service_unavailable"
+        assert "scripted provider is down" in answer.headers["x-job-error"]
