@@ -34,10 +34,12 @@ class BuiltinVoice(_Frozen):
 
 
 class UploadedVoice(_Frozen):
-    """A reference to a voice file a tenant uploaded for cloning."""
+    """A voice file a tenant uploaded for cloning; providers get its audio in `wav`."""
 
     kind: Literal["uploaded"] = "uploaded"
     file_id: str = Field(min_length=1, max_length=128)
+    wav: bytes | None = Field(default=None, exclude=True, repr=False)
+    """The reference recording as a 24 kHz mono 16-bit WAV file, attached by the router."""
 
 
 Voice = Annotated[BuiltinVoice | UploadedVoice, Field(discriminator="kind")]

@@ -17,6 +17,7 @@ from providers.api import Provider, ProviderContext
 from providers.registry import discover, load_factory
 from router.accounts import Accounts
 from router.admin import admin_router
+from router.audio.reference import VoiceLimits
 from router.auth import Authenticator, KeyAuthenticator, OpenAuthenticator
 from router.dialects.mounts import dialect_routers, rendered_errors
 from router.jobs import SpeechJobs
@@ -27,6 +28,7 @@ from router.settings import Settings
 from router.signing import UrlSigner
 from router.speech import SpeechService
 from router.usage import DatabaseLedger, NullLedger, UsageLedger
+from router.voices import VoiceLibrary
 from router.web import Services, add_request_id, services
 from storage.blobs import open_blob_store
 from storage.database import create_engine, session_factory
@@ -39,6 +41,7 @@ from storage.secrets import shared_secret
 from storage.tenants import TenantRepository
 from storage.usage import UsageRepository
 from storage.usage_writer import UsageWriter
+from storage.voice_files import VoiceFileRepository
 
 logger = logging.getLogger("tts_router.app")
 
@@ -100,12 +103,20 @@ def create_app(settings: Settings) -> Litestar:
                 ttl=timedelta(seconds=settings.outputs.url_ttl_seconds),
                 public_url=settings.server.public_url,
             )
+            limits = settings.voice_files
+            voices = VoiceLibrary(
+                VoiceFileRepository(sessions),
+                blobs,
+                VoiceLimits(limits.max_bytes, limits.min_seconds, limits.max_seconds),
+            )
             await _start_all(providers, stack)
-            speech = SpeechService(catalog, ledger, limiter, prices)
+            speech = SpeechService(catalog, ledger, limiter, prices, voices=voices)
             stack.push_async_callback(speech.drain)
             jobs = SpeechJobs(
                 JobRepository(sessions),
-                SpeechService(catalog, ledger, None, prices, settle_in_background=False),
+                SpeechService(
+                    catalog, ledger, None, prices, voices=voices, settle_in_background=False
+                ),
                 outputs,
                 settings.jobs,
                 limiter,
@@ -120,6 +131,7 @@ def create_app(settings: Settings) -> Litestar:
                 providers=providers,
                 outputs=outputs,
                 jobs=jobs,
+                voices=voices,
                 started_at=int(time.time()),
                 default_dialect=settings.server.default_dialect,
             )
@@ -129,7 +141,12 @@ def create_app(settings: Settings) -> Litestar:
             yield
 
     return Litestar(
-        route_handlers=[health, download_output, *dialect_routers(), admin_router()],
+        route_handlers=[
+            health,
+            download_output,
+            *dialect_routers(settings.voice_files.max_bytes),
+            admin_router(),
+        ],
         lifespan=[lifespan],
         before_send=[add_request_id],
         exception_handlers=rendered_errors(),

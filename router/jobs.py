@@ -56,7 +56,7 @@ class SpeechJobs:
 
     async def submit(self, call: SpeechCall, request: SpeechRequest) -> SpeechJob:
         """Check, admit and commit a job; its id is only returned once it is durable."""
-        self._speech.check(call.principal, request)
+        await self._speech.check(call.principal, request)
         job_id = str(uuid.uuid4())
         admission = None
         if self._limiter is not None:

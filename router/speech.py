@@ -24,6 +24,7 @@ from router.auth import Principal
 from router.errors import (
     InvalidRequestError,
     ModelNotFoundError,
+    NotFoundError,
     RouterError,
     from_provider_error,
 )
@@ -31,6 +32,8 @@ from router.limits import Admission, Limiter
 from router.routing import Catalog, Target
 from router.streaming import Speech, StreamOutcome
 from router.usage import Attempt, Price, UsageEvent, UsageLedger
+from router.voices import VoiceLibrary
+from storage.models import VoiceFile
 
 logger = logging.getLogger("tts_router.speech")
 
@@ -76,9 +79,11 @@ class SpeechService:
         limiter: Limiter | None = None,
         prices: Mapping[str, Price] | None = None,
         *,
+        voices: VoiceLibrary | None = None,
         settle_in_background: bool = True,
     ) -> None:
         self.catalog = catalog
+        self._voices = voices
         self._limiter = limiter
         self._ledger = ledger
         self._prices = dict(prices or {})
@@ -101,10 +106,12 @@ class SpeechService:
                 await self._ledger.record(event)
             raise
 
-    def check(self, principal: Principal, request: SpeechRequest) -> None:
+    async def check(self, principal: Principal, request: SpeechRequest) -> None:
         """Refuse `request` now if `principal` may not use its model or no target can serve it."""
+        targets = self._targets(principal, request)
+        await self._voice_file(principal, request)
         refusals: list[RouterError] = []
-        for target in self._targets(principal, request):
+        for target in targets:
             try:
                 check_request(request, target.card)
             except RouterError as exc:
@@ -120,10 +127,28 @@ class SpeechService:
             raise ModelNotFoundError(msg, param="model")
         return route.targets
 
+    async def _voice_file(self, principal: Principal, request: SpeechRequest) -> VoiceFile | None:
+        """The tenant's voice file that `request` names, if any; 404 if it is not theirs."""
+        voice = request.voice
+        if not isinstance(voice, UploadedVoice):
+            return None
+        if self._voices is None:
+            raise NotFoundError(f"No voice file with id `{voice.file_id}`.", param="voice")
+        return await self._voices.get(principal.tenant_id, voice.file_id, param="voice")
+
+    async def _with_reference(self, principal: Principal, request: SpeechRequest) -> SpeechRequest:
+        """`request` with its voice file's audio attached, for providers that clone."""
+        found = await self._voice_file(principal, request)
+        if found is None or self._voices is None:
+            return request
+        voice = UploadedVoice(file_id=found.id, wav=await self._voices.audio(found))
+        return request.model_copy(update={"voice": voice})
+
     async def open(self, call: SpeechCall, request: SpeechRequest) -> Speech:
         """Admit, resolve, check and start `request`; returns once its first audio exists."""
         event = call.event(request)
         targets = self._targets(call.principal, request)
+        request = await self._with_reference(call.principal, request)
         call.recorded = True
         # The in-progress row is written while the limits are claimed and the provider makes
         # its first audio; it is committed before the 200 is sent, so every answered request

@@ -24,6 +24,7 @@ from storage.usage import UsageRepository
 if TYPE_CHECKING:
     from router.jobs import SpeechJobs
     from router.outputs import AudioOutputs
+    from router.voices import VoiceLibrary
 
 logger = logging.getLogger("tts_router.web")
 
@@ -41,6 +42,7 @@ class Services:
     providers: Mapping[str, Provider]
     outputs: AudioOutputs
     jobs: SpeechJobs
+    voices: VoiceLibrary
     started_at: int
     default_dialect: str = "openai"
 

@@ -14,48 +14,53 @@ from tests.support.server import RunningRouter, cli, register_plugins, run_route
 
 SCRIPTED_PLUGIN = {"scripted": "tests.plugins.scripted:ScriptedProvider"}
 
-TEST_CONFIG = """
+VOICE_FILE_MAX_BYTES = 1_000_000
+
+TEST_CONFIG = f"""
+[voice_files]
+max_bytes = {VOICE_FILE_MAX_BYTES}
+
 [providers.kokoro]
 plugin = "kokoro"
 
 [providers.scripted]
 plugin = "scripted"
-price = { per_second = 0.003, minimum_seconds = 1.0 }
+price = {{ per_second = 0.003, minimum_seconds = 1.0 }}
 
 [[routes]]
 model = "kokoro"
 aliases = ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"]
-chain = [{ provider = "kokoro", model = "kokoro" }]
+chain = [{{ provider = "kokoro", model = "kokoro" }}]
 
 [[routes]]
 model = "tone"
-chain = [{ provider = "scripted", model = "tone" }]
+chain = [{{ provider = "scripted", model = "tone" }}]
 
 [[routes]]
 model = "instant"
-chain = [{ provider = "scripted", model = "instant" }]
+chain = [{{ provider = "scripted", model = "instant" }}]
 
 [[routes]]
 model = "slow"
-chain = [{ provider = "scripted", model = "slow" }]
+chain = [{{ provider = "scripted", model = "slow" }}]
 
 [[routes]]
 model = "broken-midway"
-chain = [{ provider = "scripted", model = "broken-midway" }]
+chain = [{{ provider = "scripted", model = "broken-midway" }}]
 
 [[routes]]
 model = "down"
-chain = [{ provider = "scripted", model = "unavailable" }]
+chain = [{{ provider = "scripted", model = "unavailable" }}]
 
 [[routes]]
 model = "Chatterbox"
-chain = [{ provider = "scripted", model = "expressive" }]
+chain = [{{ provider = "scripted", model = "expressive" }}]
 
 [[routes]]
 model = "failover"
 chain = [
-  { provider = "scripted", model = "unavailable" },
-  { provider = "scripted", model = "tone" },
+  {{ provider = "scripted", model = "unavailable" }},
+  {{ provider = "scripted", model = "tone" }},
 ]
 """
 

@@ -6,12 +6,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request, Response, Router, post
+from litestar import HttpMethod, Request, Response, Router, route
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ExceptionHandlersMap
 
 from router.auth import Principal
-from router.dialects import distribute, openai
+from router.dialects import distribute, files, openai
 from router.errors import RouterError
 from router.web import (
     any_key,
@@ -22,7 +22,9 @@ from router.web import (
 )
 
 KeyReader = Callable[[Request[Any, Any, Any]], str | None]
-Speaker = Callable[[Request[Any, Any, Any], Principal], Awaitable[Response[Any]]]
+Handler = Callable[[Request[Any, Any, Any], Principal], Awaitable[Response[Any]]]
+# Room for the multipart boundaries and the other form fields around an uploaded file.
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ class Dialect:
 
     name: str
     read_key: KeyReader
-    speak: Speaker
+    speak: Handler
     error_body: Callable[[RouterError], Any]
 
 
@@ -78,60 +80,90 @@ def rendered_errors() -> ExceptionHandlersMap:
     return exception_handlers(render_error)
 
 
-def dialect_route(path: str, dialect: str, handle: Speaker) -> HTTPRouteHandler:
-    """POST `path`, authenticated and answered in `dialect`."""
+def dialect_route(
+    method: HttpMethod, path: str, dialect: str | None, handle: Handler, **options: Any
+) -> HTTPRouteHandler:
+    """`method` `path`, answered in `dialect`, or when None in the dialect the key names."""
 
     async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
-        chosen = choose(request, dialect)
-        principal = await services(request).authenticator.authenticate(chosen.read_key(request))
+        found = services(request)
+        if dialect is not None:
+            chosen = choose(request, dialect)
+            principal = await found.authenticator.authenticate(chosen.read_key(request))
+        else:
+            principal = await found.authenticator.authenticate(any_key(request))
+            choose(request, principal.dialect or found.default_dialect)
         return await handle(request, principal)
 
-    return post(path, status_code=200)(handler)
+    return route(path, http_method=[method], status_code=200, **options)(handler)
 
 
-def shared_speech_route(path: str) -> HTTPRouteHandler:
-    """POST `path` in the dialect the caller's key names, else the configured default."""
-
-    async def create_speech(request: Request[Any, Any, Any]) -> Response[Any]:
-        found = services(request)
-        principal = await found.authenticator.authenticate(any_key(request))
-        chosen = choose(request, principal.dialect or found.default_dialect)
-        return await chosen.speak(request, principal)
-
-    return post(path, status_code=200)(create_speech)
+async def speak_in_chosen(request: Request[Any, Any, Any], principal: Principal) -> Response[Any]:
+    """Answer a speech request in the dialect chosen for it."""
+    return await dialect_of(request).speak(request, principal)
 
 
-def speech_route(path: str, dialect: Dialect) -> HTTPRouteHandler:
-    """POST `path` speaking `dialect`."""
-    return dialect_route(path, dialect.name, dialect.speak)
+def speech_route(path: str, dialect: Dialect | None) -> HTTPRouteHandler:
+    """POST `path` speaking `dialect`, or, when None, the key's dialect."""
+    if dialect is None:
+        return dialect_route(HttpMethod.POST, path, None, speak_in_chosen)
+    return dialect_route(HttpMethod.POST, path, dialect.name, dialect.speak)
+
+
+def file_routes(dialect: str | None, upload_limit: int) -> list[HTTPRouteHandler]:
+    """The Files API for voice files; uploads may be `upload_limit` bytes plus the form's own."""
+    one = f"{files.FILES_PATH}/{{file_id:str}}"
+    return [
+        dialect_route(
+            HttpMethod.POST,
+            files.FILES_PATH,
+            dialect,
+            files.upload,
+            request_max_body_size=upload_limit + MULTIPART_OVERHEAD,
+        ),
+        dialect_route(HttpMethod.GET, files.FILES_PATH, dialect, files.list_files),
+        dialect_route(HttpMethod.GET, one, dialect, files.retrieve),
+        dialect_route(HttpMethod.GET, f"{one}/content", dialect, files.content),
+        dialect_route(HttpMethod.DELETE, one, dialect, files.delete),
+    ]
 
 
 def distribute_jobs() -> list[HTTPRouteHandler]:
     """Distribute's async job routes (only Distribute has them, so they also sit at the root)."""
+    name = distribute.DIALECT
     return [
-        dialect_route("/async/speech/create", distribute.DIALECT, distribute.create_job),
-        dialect_route("/async/speech/result", distribute.DIALECT, distribute.job_result),
+        dialect_route(HttpMethod.POST, "/async/speech/create", name, distribute.create_job),
+        dialect_route(HttpMethod.POST, "/async/speech/result", name, distribute.job_result),
     ]
 
 
-def dialect_routers() -> list[Router]:
+def dialect_routers(upload_limit: int) -> list[Router]:
     """Every dialect under its own prefix, plus the shared root paths."""
     openai_dialect, distribute_dialect = DIALECTS[openai.DIALECT], DIALECTS[distribute.DIALECT]
     return [
         Router(
             "/v1",
-            route_handlers=[shared_speech_route("/audio/speech"), *openai.MODEL_HANDLERS],
+            route_handlers=[
+                speech_route("/audio/speech", None),
+                *openai.MODEL_HANDLERS,
+                *file_routes(None, upload_limit),
+            ],
         ),
         Router("/", route_handlers=distribute_jobs()),
         Router(
             "/openai/v1",
-            route_handlers=[speech_route("/audio/speech", openai_dialect), *openai.MODEL_HANDLERS],
+            route_handlers=[
+                speech_route("/audio/speech", openai_dialect),
+                *openai.MODEL_HANDLERS,
+                *file_routes(openai.DIALECT, upload_limit),
+            ],
         ),
         Router(
             "/distribute",
             route_handlers=[
                 speech_route("/v1/audio/speech", distribute_dialect),
                 *distribute_jobs(),
+                Router("/v1", route_handlers=file_routes(distribute.DIALECT, upload_limit)),
             ],
         ),
     ]

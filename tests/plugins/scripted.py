@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import wave
 from collections.abc import AsyncIterator, Sequence
 
 import anyio
 import anyio.lowlevel
 import numpy as np
 
-from providers.api import ModelCard, PcmAudio, ProviderContext, SpeechRequest, VoiceCard
+from providers.api import (
+    ModelCard,
+    PcmAudio,
+    ProviderContext,
+    SpeechRequest,
+    UploadedVoice,
+    VoiceCard,
+)
 from providers.errors import ProviderError, ProviderUnavailableError
 
 SAMPLE_RATE = 16_000
@@ -30,12 +39,14 @@ SLOW_PAUSE_SECONDS = 0.3
 INSTANT_SECONDS = 0.01
 MODELS = ("tone", "broken-midway", "unavailable", "slow", "instant")
 # `expressive` honours the sampling controls and shows them in its audio: it lasts 1 s plus
-# `temperature` seconds, at 200 Hz plus 400 Hz per unit of `exaggeration`.
+# `temperature` seconds, at 200 Hz plus 400 Hz per unit of `exaggeration`. With a voice file,
+# it says the reference recording back.
 EXPRESSIVE = ModelCard(
     id="expressive",
     voices=(VoiceCard("leo"), VoiceCard("nora")),
     sample_rate=SAMPLE_RATE,
     sampling_controls=frozenset({"temperature", "exaggeration", "cfg_weight"}),
+    voice_cloning=True,
 )
 
 
@@ -47,6 +58,17 @@ def expressive_seconds(temperature: float) -> float:
 def expressive_hz(exaggeration: float) -> float:
     """The pitch of `expressive` at `exaggeration`."""
     return 200.0 + 400.0 * exaggeration
+
+
+def reference_audio(voice: UploadedVoice) -> PcmAudio:
+    """The recording the router attached to a voice file."""
+    if voice.wav is None:
+        raise ProviderError(f"voice file {voice.file_id} arrived without its audio")
+    with wave.open(io.BytesIO(voice.wav)) as reader:
+        frames = reader.readframes(reader.getnframes())
+        rate = reader.getframerate()
+    samples = (np.frombuffer(frames, dtype="<i2") / 32768).astype(np.float32)
+    return PcmAudio(samples, rate)
 
 
 class ScriptedProvider:
@@ -83,6 +105,9 @@ class ScriptedProvider:
         if request.model == EXPRESSIVE.id:
             seconds = expressive_seconds(request.temperature or 0.0)
             await anyio.sleep(self._expressive_delay)
+            if isinstance(request.voice, UploadedVoice):
+                yield reference_audio(request.voice)
+                return
             yield tone(seconds, hz=expressive_hz(request.exaggeration or 0.0))
             return
         if request.model == "instant":

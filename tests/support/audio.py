@@ -7,6 +7,10 @@ import io
 import av
 import numpy as np
 import numpy.typing as npt
+from av.audio.frame import AudioFrame
+from av.audio.resampler import AudioResampler
+from av.audio.stream import AudioStream
+from av.video.frame import VideoFrame
 
 from providers.api import PcmAudio
 
@@ -36,3 +40,37 @@ def decode(data: bytes, container_format: str) -> tuple[npt.NDArray[np.float64],
         rate, channels = codec.sample_rate, codec.channels
     samples = np.concatenate(arrays).astype(np.float64) if arrays else np.zeros(0)
     return samples, rate, channels
+
+
+def silence(seconds: float, sample_rate: int, channels: int = 1) -> npt.NDArray[np.float32]:
+    """Digital silence, one row per channel."""
+    return np.zeros((channels, round(seconds * sample_rate)), dtype=np.float32)
+
+
+def encode(samples: npt.NDArray[np.float32], sample_rate: int, muxer: str, codec: str) -> bytes:
+    """`samples` (channels x samples, planar float) as a complete file."""
+    layout = "stereo" if samples.shape[0] == 2 else "mono"
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=muxer) as container:
+        stream = container.add_stream(codec, rate=sample_rate, layout=layout)
+        assert isinstance(stream, AudioStream)
+        context = stream.codec_context
+        resampler = AudioResampler(
+            format=context.format, layout=layout, rate=sample_rate, frame_size=context.frame_size
+        )
+        frame = AudioFrame.from_ndarray(samples, format="fltp", layout=layout)
+        frame.sample_rate = sample_rate
+        frame.pts = 0
+        for part in [*resampler.resample(frame), *resampler.resample(None)]:
+            container.mux(stream.encode(part))
+        container.mux(stream.encode(None))
+    return buffer.getvalue()
+
+
+def png_image() -> bytes:
+    """A small PNG picture: a file FFmpeg can read that is not audio."""
+    context = av.CodecContext.create("png", "w")
+    assert isinstance(context, av.VideoCodecContext)
+    context.width, context.height, context.pix_fmt = 32, 32, "rgb24"
+    frame = VideoFrame.from_ndarray(np.full((32, 32, 3), 200, dtype=np.uint8), format="rgb24")
+    return b"".join(bytes(packet) for packet in [*context.encode(frame), *context.encode(None)])

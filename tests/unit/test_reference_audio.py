@@ -13,7 +13,6 @@ import numpy.typing as npt
 import pytest
 from av.audio.frame import AudioFrame
 from av.audio.resampler import AudioResampler
-from av.audio.stream import AudioStream
 from av.video.frame import VideoFrame
 
 from router.audio import reference
@@ -24,7 +23,7 @@ from router.audio.reference import (
     normalize_reference,
     safe_filename,
 )
-from tests.support.audio import dominant_frequency
+from tests.support.audio import dominant_frequency, encode, png_image, silence
 
 LIMITS = VoiceLimits(max_bytes=10_000_000, min_seconds=1.0, max_seconds=60.0)
 
@@ -36,30 +35,6 @@ def tone(
     times = np.arange(round(seconds * sample_rate)) / sample_rate
     signal = (amplitude * np.sin(2 * np.pi * 440.0 * times)).astype(np.float32)
     return np.tile(signal, (channels, 1))
-
-
-def silence(seconds: float, sample_rate: int, channels: int = 1) -> npt.NDArray[np.float32]:
-    return np.zeros((channels, round(seconds * sample_rate)), dtype=np.float32)
-
-
-def encode(samples: npt.NDArray[np.float32], sample_rate: int, muxer: str, codec: str) -> bytes:
-    """`samples` (channels x samples, planar float) as a complete file."""
-    layout = "stereo" if samples.shape[0] == 2 else "mono"
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format=muxer) as container:
-        stream = container.add_stream(codec, rate=sample_rate, layout=layout)
-        assert isinstance(stream, AudioStream)
-        context = stream.codec_context
-        resampler = AudioResampler(
-            format=context.format, layout=layout, rate=sample_rate, frame_size=context.frame_size
-        )
-        frame = AudioFrame.from_ndarray(samples, format="fltp", layout=layout)
-        frame.sample_rate = sample_rate
-        frame.pts = 0
-        for part in [*resampler.resample(frame), *resampler.resample(None)]:
-            container.mux(stream.encode(part))
-        container.mux(stream.encode(None))
-    return buffer.getvalue()
 
 
 def wav_of(samples: npt.NDArray[np.float32], sample_rate: int) -> bytes:
@@ -78,14 +53,6 @@ def video_only_mp4() -> bytes:
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return buffer.getvalue()
-
-
-def png_image() -> bytes:
-    context = av.CodecContext.create("png", "w")
-    assert isinstance(context, av.VideoCodecContext)
-    context.width, context.height, context.pix_fmt = 32, 32, "rgb24"
-    frame = VideoFrame.from_ndarray(np.full((32, 32, 3), 200, dtype=np.uint8), format="rgb24")
-    return b"".join(bytes(packet) for packet in [*context.encode(frame), *context.encode(None)])
 
 
 @dataclass
