@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from providers.errors import (
     ProviderError,
@@ -103,6 +103,24 @@ class PayloadTooLargeError(RouterError):
     retry = False
 
 
+class UnsupportedMediaTypeError(RouterError):
+    """The body is not in a format the endpoint reads."""
+
+    status = 415
+    code = "unsupported_media_type"
+    retry = False
+
+
+class UnprocessableError(InvalidRequestError):
+    """A body that failed schema validation, with every failure in pydantic's own shape."""
+
+    status = 422
+
+    def __init__(self, message: str, details: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.details = details
+
+
 class RateLimitError(RouterError):
     """A rate limit or quota was hit."""
 
@@ -169,6 +187,7 @@ def from_http_status(status: int, message: str) -> RouterError:
         404: NotFoundError,
         405: MethodNotAllowedError,
         413: PayloadTooLargeError,
+        415: UnsupportedMediaTypeError,
         429: RateLimitError,
         503: ServiceUnavailableError,
     }

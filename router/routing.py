@@ -63,6 +63,10 @@ class Catalog:
             raise ModelNotFoundError(msg, param="model")
         return route
 
+    def knows(self, model: str) -> bool:
+        """Whether `model` is a public model name or alias."""
+        return model in self._names
+
     def names(self) -> Iterator[tuple[str, Route]]:
         """Every public name with its route, in a stable order."""
         return iter(sorted(self._names.items()))

@@ -11,11 +11,12 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import ExceptionHandlersMap
 
 from router.auth import Principal
-from router.dialects import distribute, files, openai
+from router.dialects import aqueduct, dedalus, distribute, files, openai
 from router.errors import RouterError
 from router.web import (
     any_key,
     bearer_key,
+    bearer_or_api_key,
     exception_handlers,
     raw_or_bearer_key,
     services,
@@ -42,12 +43,15 @@ DIALECTS: dict[str, Dialect] = {
     for dialect in (
         Dialect(openai.DIALECT, bearer_key, openai.speak, openai.error_body),
         Dialect(distribute.DIALECT, raw_or_bearer_key, distribute.speak, distribute.error_body),
+        Dialect(dedalus.DIALECT, bearer_or_api_key, dedalus.speak, dedalus.error_body),
+        Dialect(aqueduct.DIALECT, bearer_key, aqueduct.speak, aqueduct.error_body),
     )
 }
 # The first path segment that names a dialect when no handler does (unknown paths).
 _PATH_DIALECTS = {
     "async": distribute.DIALECT,
     "outputs": distribute.DIALECT,
+    "audio": aqueduct.DIALECT,
     "admin": openai.DIALECT,
     **{name: name for name in DIALECTS},
 }
@@ -139,7 +143,10 @@ def distribute_jobs() -> list[HTTPRouteHandler]:
 
 def dialect_routers(upload_limit: int) -> list[Router]:
     """Every dialect under its own prefix, plus the shared root paths."""
-    openai_dialect, distribute_dialect = DIALECTS[openai.DIALECT], DIALECTS[distribute.DIALECT]
+    openai_dialect, distribute_dialect, dedalus_dialect, aqueduct_dialect = (
+        DIALECTS[name]
+        for name in (openai.DIALECT, distribute.DIALECT, dedalus.DIALECT, aqueduct.DIALECT)
+    )
     return [
         Router(
             "/v1",
@@ -149,7 +156,11 @@ def dialect_routers(upload_limit: int) -> list[Router]:
                 *file_routes(None, upload_limit),
             ],
         ),
-        Router("/", route_handlers=distribute_jobs()),
+        # Only Aqueduct answers speech without `/v1`, and only Distribute has async jobs.
+        Router(
+            "/",
+            route_handlers=[speech_route("/audio/speech", aqueduct_dialect), *distribute_jobs()],
+        ),
         Router(
             "/openai/v1",
             route_handlers=[
@@ -164,6 +175,26 @@ def dialect_routers(upload_limit: int) -> list[Router]:
                 speech_route("/v1/audio/speech", distribute_dialect),
                 *distribute_jobs(),
                 Router("/v1", route_handlers=file_routes(distribute.DIALECT, upload_limit)),
+            ],
+        ),
+        Router(
+            "/dedalus/v1",
+            route_handlers=[
+                speech_route("/audio/speech", dedalus_dialect),
+                *file_routes(dedalus.DIALECT, upload_limit),
+            ],
+        ),
+        Router(
+            "/aqueduct",
+            route_handlers=[
+                speech_route("/audio/speech", aqueduct_dialect),
+                Router(
+                    "/v1",
+                    route_handlers=[
+                        speech_route("/audio/speech", aqueduct_dialect),
+                        *file_routes(aqueduct.DIALECT, upload_limit),
+                    ],
+                ),
             ],
         ),
     ]

@@ -6,7 +6,7 @@ import base64
 import json
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from litestar import Request, get
@@ -80,6 +80,11 @@ def parse_body(raw: bytes) -> CreateSpeechBody:
         body = CreateSpeechBody.model_validate_json(raw)
     except ValidationError as exc:
         raise invalid_request(exc) from None
+    return check_body(body)
+
+
+def check_body(body: CreateSpeechBody) -> CreateSpeechBody:
+    """Refuse what the schema lets through but no model can speak."""
     if not body.input.strip():
         msg = "Invalid 'input': expected text to speak, but got an empty or blank string."
         raise InvalidRequestError(msg, param="input", code="string_below_min_length")
@@ -152,10 +157,20 @@ async def sse_events(speech: Speech) -> AsyncIterator[bytes]:
 
 async def speak(request: Request[Any, Any, Any], principal: Principal) -> Stream:
     """POST /v1/audio/speech: audio bytes, or SSE events with `stream_format: "sse"`."""
+    return await speak_as(DIALECT, lambda _, raw: parse_body(raw), request, principal)
+
+
+BodyParser = Callable[[Request[Any, Any, Any], bytes], CreateSpeechBody]
+
+
+async def speak_as(
+    dialect: str, parse: BodyParser, request: Request[Any, Any, Any], principal: Principal
+) -> Stream:
+    """Speak an OpenAI-shaped body read by `parse`, recorded under `dialect`."""
     found = services(request)
-    call = SpeechCall(request_id(request), DIALECT, principal)
+    call = SpeechCall(request_id(request), dialect, principal)
     async with found.speech.recording_refusals(call):
-        body = parse_body(await request.body())
+        body = parse(request, await request.body())
         speech = await found.speech.open(call, to_internal(body))
     if body.stream_format == "sse":
         headers = {**speech.headers, "cache-control": "no-cache"}
