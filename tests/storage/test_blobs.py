@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiobotocore.session import ClientCreatorContext, get_session
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
-from types_aiobotocore_s3 import S3Client
 
 from router.settings import BlobSettings
 from storage.blobs import (
@@ -22,12 +19,10 @@ from storage.blobs import (
     check_key,
     open_blob_store,
 )
+from tests.support.s3 import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, moto_server, s3_client
 
 pytestmark = pytest.mark.anyio
 
-REGION = "us-east-1"
-ACCESS_KEY_ID = "test-access-key"
-SECRET_ACCESS_KEY = "test-secret-key"  # noqa: S105
 KEY = "voices/ten_abc/file-123.wav"
 BAD_KEYS = ["../x", "/abs", "a//b", "a/./b", "a\\b", "a" * 201, "", "a/", "a/..", "voix é.wav"]
 
@@ -43,11 +38,8 @@ class S3Bucket:
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """A moto S3 server on a free local port."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="module")
@@ -57,17 +49,6 @@ async def s3_bucket(s3_endpoint: str) -> S3Bucket:
     async with s3_client(s3_endpoint) as client:
         await client.create_bucket(Bucket=bucket.name)
     return bucket
-
-
-def s3_client(endpoint: str) -> ClientCreatorContext[S3Client]:
-    """A plain S3 client on the moto server, to look behind a store's back."""
-    return get_session().create_client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY_ID,
-        aws_secret_access_key=SECRET_ACCESS_KEY,
-    )
 
 
 @pytest.fixture
