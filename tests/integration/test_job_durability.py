@@ -190,3 +190,29 @@ def test_a_failing_provider_ends_the_job_in_error(tmp_path: Path) -> None:
         assert answer.json()["finished"] >= answer.json()["created"]
         assert answer.headers["x-job-error-code"] == "service_unavailable"
         assert "scripted provider is down" in answer.headers["x-job-error"]
+
+
+def test_expired_results_and_their_blobs_are_purged(tmp_path: Path) -> None:
+    text = config("expressive", workers=1, retention_seconds=2, purge_seconds=0.2)
+    path, plugins = write_config(tmp_path, text + "\n[outputs]\nurl_ttl_seconds = 2\n")
+    data = tmp_path / "data"
+    cli("tenants", "create", "brief", "--data-dir", str(data))
+    key = cli("keys", "create", "--tenant", "brief", "--data-dir", str(data))[-1]
+    outputs = data / "blobs" / "outputs"
+    with run_router(data, config=path, python_path=plugins) as router:
+        headers = {"authorization": key}
+        sync_url = f"{router.base_url}/distribute/v1/audio/speech"
+        synced = httpx.post(sync_url, json=BODY, headers=headers)
+        created = httpx.post(f"{router.base_url}{CREATE}", json=BODY, headers=headers)
+        job_id = created.json()["id"]
+        wait_until(lambda: statuses(router, key, [job_id]) == ["COMPLETED"])
+        url = results(router.base_url, key, [job_id])[job_id]["results"][0]["url"]
+        assert len(list(outputs.rglob("*.wav"))) == 2
+        wait_until(lambda: not list(outputs.rglob("*.wav")), timeout=10)
+        gone = httpx.post(f"{router.base_url}{RESULT}", json={"id": job_id}, headers=headers)
+        assert gone.status_code == 404
+        assert httpx.get(url).status_code == 404
+        assert httpx.get(synced.json()[0]["url"]).status_code == 404
+    with sqlite3.connect(data / "tts-router.sqlite3") as db:
+        assert db.execute("select count(*) from speech_jobs").fetchone()[0] == 0
+        assert db.execute("select count(*) from stored_audio").fetchone()[0] == 0
