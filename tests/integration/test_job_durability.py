@@ -216,3 +216,16 @@ def test_expired_results_and_their_blobs_are_purged(tmp_path: Path) -> None:
     with sqlite3.connect(data / "tts-router.sqlite3") as db:
         assert db.execute("select count(*) from speech_jobs").fetchone()[0] == 0
         assert db.execute("select count(*) from stored_audio").fetchone()[0] == 0
+
+
+def test_a_stopping_router_puts_its_running_jobs_back(tmp_path: Path) -> None:
+    path, plugins = write_config(tmp_path, config("expressive", delay=30.0, workers=1))
+    data = tmp_path / "data"
+    cli("tenants", "create", "stopping", "--data-dir", str(data))
+    key = cli("keys", "create", "--tenant", "stopping", "--data-dir", str(data))[-1]
+    with run_router(data, config=path, python_path=plugins) as router:
+        [job_id] = asyncio.run(create_jobs([router.base_url], key, 1))
+        wait_until(lambda: statuses(router, key, [job_id]) == ["PROCESSING"])
+    with sqlite3.connect(data / "tts-router.sqlite3") as db:
+        row = db.execute("select status, attempts, worker from speech_jobs").fetchone()
+    assert row == ("QUEUED", 0, None)
