@@ -8,7 +8,8 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,34 @@ def write_config(directory: Path, text: str) -> tuple[Path, Path]:
     return path, register_plugins(directory / "plugins", SCRIPTED_PLUGIN)
 
 
+@dataclass(frozen=True)
+class Setup:
+    """A config, a data directory with one tenant, and that tenant's key."""
+
+    config: Path
+    plugins: Path
+    data: Path
+    key: str
+
+    def router(self) -> AbstractContextManager[RunningRouter]:
+        """Start a router on this setup."""
+        return run_router(self.data, config=self.config, python_path=self.plugins)
+
+    @property
+    def database(self) -> Path:
+        """The embedded SQLite database."""
+        return self.data / "tts-router.sqlite3"
+
+
+def set_up(directory: Path, text: str) -> Setup:
+    """Write the config `text` and create a tenant and key under `directory`."""
+    path, plugins = write_config(directory, text)
+    data = directory / "data"
+    cli("tenants", "create", "jobs", "--data-dir", str(data))
+    key = cli("keys", "create", "--tenant", "jobs", "--data-dir", str(data))[-1]
+    return Setup(path, plugins, data, key)
+
+
 def results(base_url: str, key: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     """Each job's current result."""
     headers = {"authorization": key}
@@ -75,25 +104,21 @@ async def create_jobs(base_urls: list[str], key: str, count: int) -> list[str]:
 
 
 def test_jobs_survive_sigkill_and_complete_once(tmp_path: Path) -> None:
-    path, plugins = write_config(
-        tmp_path, config("expressive", delay=1.0, workers=2, lease_seconds=2)
-    )
-    data = tmp_path / "data"
-    cli("tenants", "create", "durable", "--data-dir", str(data))
-    key = cli("keys", "create", "--tenant", "durable", "--data-dir", str(data))[-1]
-    with run_router(data, config=path, python_path=plugins) as router:
+    setup = set_up(tmp_path, config("expressive", delay=1.0, workers=2, lease_seconds=2))
+    key = setup.key
+    with setup.router() as router:
         ids = asyncio.run(create_jobs([router.base_url], key, 6))
         wait_until(lambda: "PROCESSING" in statuses(router, key, ids))
         router.process.send_signal(signal.SIGKILL)
         router.process.wait()
-    with sqlite3.connect(data / "tts-router.sqlite3") as db:
+    with sqlite3.connect(setup.database) as db:
         interrupted = db.execute("select count(*) from speech_jobs where status != 'COMPLETED'")
         assert interrupted.fetchone()[0] >= 1
-    with run_router(data, config=path, python_path=plugins) as restarted:
+    with setup.router() as restarted:
         wait_until(lambda: set(statuses(restarted, key, ids)) == {"COMPLETED"})
         for result in results(restarted.base_url, key, ids).values():
             assert httpx.get(result["results"][0]["url"]).status_code == 200
-    with sqlite3.connect(data / "tts-router.sqlite3") as db:
+    with sqlite3.connect(setup.database) as db:
         usage = db.execute("select request_id, status from usage_records").fetchall()
         audio = db.execute("select audio_id from speech_jobs").fetchall()
     assert Counter(request_id for request_id, _ in usage) == Counter(ids)
@@ -154,11 +179,9 @@ def test_two_processes_drain_one_queue_exactly_once(
 
 
 def test_a_full_queue_refuses_with_429(tmp_path: Path) -> None:
-    path, plugins = write_config(tmp_path, config("expressive", workers=0, max_queued=2))
-    data = tmp_path / "data"
-    cli("tenants", "create", "full", "--data-dir", str(data))
-    key = cli("keys", "create", "--tenant", "full", "--data-dir", str(data))[-1]
-    with run_router(data, config=path, python_path=plugins) as router:
+    setup = set_up(tmp_path, config("expressive", workers=0, max_queued=2))
+    key = setup.key
+    with setup.router() as router:
         headers = {"authorization": key}
         url = f"{router.base_url}{CREATE}"
         accepted = [httpx.post(url, json=BODY, headers=headers) for _ in range(2)]
@@ -174,11 +197,9 @@ def test_a_full_queue_refuses_with_429(tmp_path: Path) -> None:
 
 
 def test_a_failing_provider_ends_the_job_in_error(tmp_path: Path) -> None:
-    path, plugins = write_config(tmp_path, config("unavailable", workers=1))
-    data = tmp_path / "data"
-    cli("tenants", "create", "failing", "--data-dir", str(data))
-    key = cli("keys", "create", "--tenant", "failing", "--data-dir", str(data))[-1]
-    with run_router(data, config=path, python_path=plugins) as router:
+    setup = set_up(tmp_path, config("unavailable", workers=1))
+    key = setup.key
+    with setup.router() as router:
         headers = {"authorization": key}
         body = {**BODY, "voice": "tone"}
         created = httpx.post(f"{router.base_url}{CREATE}", json=body, headers=headers)
@@ -194,12 +215,10 @@ def test_a_failing_provider_ends_the_job_in_error(tmp_path: Path) -> None:
 
 def test_expired_results_and_their_blobs_are_purged(tmp_path: Path) -> None:
     text = config("expressive", workers=1, retention_seconds=2, purge_seconds=0.2)
-    path, plugins = write_config(tmp_path, text + "\n[outputs]\nurl_ttl_seconds = 2\n")
-    data = tmp_path / "data"
-    cli("tenants", "create", "brief", "--data-dir", str(data))
-    key = cli("keys", "create", "--tenant", "brief", "--data-dir", str(data))[-1]
-    outputs = data / "blobs" / "outputs"
-    with run_router(data, config=path, python_path=plugins) as router:
+    setup = set_up(tmp_path, text + "\n[outputs]\nurl_ttl_seconds = 2\n")
+    key = setup.key
+    outputs = setup.data / "blobs" / "outputs"
+    with setup.router() as router:
         headers = {"authorization": key}
         sync_url = f"{router.base_url}/distribute/v1/audio/speech"
         synced = httpx.post(sync_url, json=BODY, headers=headers)
@@ -213,19 +232,17 @@ def test_expired_results_and_their_blobs_are_purged(tmp_path: Path) -> None:
         assert gone.status_code == 404
         assert httpx.get(url).status_code == 404
         assert httpx.get(synced.json()[0]["url"]).status_code == 404
-    with sqlite3.connect(data / "tts-router.sqlite3") as db:
+    with sqlite3.connect(setup.database) as db:
         assert db.execute("select count(*) from speech_jobs").fetchone()[0] == 0
         assert db.execute("select count(*) from stored_audio").fetchone()[0] == 0
 
 
 def test_a_stopping_router_puts_its_running_jobs_back(tmp_path: Path) -> None:
-    path, plugins = write_config(tmp_path, config("expressive", delay=30.0, workers=1))
-    data = tmp_path / "data"
-    cli("tenants", "create", "stopping", "--data-dir", str(data))
-    key = cli("keys", "create", "--tenant", "stopping", "--data-dir", str(data))[-1]
-    with run_router(data, config=path, python_path=plugins) as router:
+    setup = set_up(tmp_path, config("expressive", delay=30.0, workers=1))
+    key = setup.key
+    with setup.router() as router:
         [job_id] = asyncio.run(create_jobs([router.base_url], key, 1))
         wait_until(lambda: statuses(router, key, [job_id]) == ["PROCESSING"])
-    with sqlite3.connect(data / "tts-router.sqlite3") as db:
+    with sqlite3.connect(setup.database) as db:
         row = db.execute("select status, attempts, worker from speech_jobs").fetchone()
     assert row == ("QUEUED", 0, None)

@@ -9,10 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.test_job_durability import config, write_config
+from tests.integration.test_job_durability import config, set_up
 from tests.integration.test_voice_files import PITCH, pitch_of_wav, recording
 from tests.support.s3 import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, moto_server, s3_client
-from tests.support.server import cli, run_router
 
 
 async def create_bucket(endpoint: str, name: str) -> None:
@@ -42,12 +41,9 @@ region = "{REGION}"
 access_key_id = "{ACCESS_KEY_ID}"
 secret_access_key = "{SECRET_ACCESS_KEY}"
 """
-        path, plugins = write_config(tmp_path, config("expressive", workers=1) + blobs)
-        data = tmp_path / "data"
-        cli("tenants", "create", "s3", "--data-dir", str(data))
-        key = cli("keys", "create", "--tenant", "s3", "--data-dir", str(data))[-1]
-        with run_router(data, config=path, python_path=plugins) as router:
-            headers = {"authorization": key}
+        setup = set_up(tmp_path, config("expressive", workers=1) + blobs)
+        with setup.router() as router:
+            headers = {"authorization": setup.key}
             with httpx.Client(base_url=router.base_url, headers=headers, timeout=60) as client:
                 uploaded = client.post(
                     "/v1/files", files={"file": ("me.mp3", recording())}, data={"purpose": "voice"}
@@ -67,4 +63,4 @@ secret_access_key = "{SECRET_ACCESS_KEY}"
                 assert client.delete(f"/v1/files/{voice}").status_code == 200
                 remaining = asyncio.run(object_keys(endpoint, bucket))
                 assert [k.split("/")[1] for k in remaining] == ["outputs"]
-        assert not (data / "blobs").exists()
+        assert not (setup.data / "blobs").exists()
