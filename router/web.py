@@ -69,14 +69,19 @@ def raw_or_bearer_key(request: Request[Any, Any, Any]) -> str | None:
     return value if value and " " not in value else None
 
 
+def api_key_header(request: Request[Any, Any, Any]) -> str | None:
+    """The key from `x-api-key`, if any."""
+    return request.headers.get("x-api-key", "").strip() or None
+
+
 def bearer_or_api_key(request: Request[Any, Any, Any]) -> str | None:
     """The key from `Authorization: Bearer <key>`, else from `x-api-key` (Dedalus sends both)."""
-    return bearer_key(request) or request.headers.get("x-api-key", "").strip() or None
+    return bearer_key(request) or api_key_header(request)
 
 
 def any_key(request: Request[Any, Any, Any]) -> str | None:
     """The key in any form a supported dialect sends it."""
-    return raw_or_bearer_key(request) or bearer_or_api_key(request)
+    return raw_or_bearer_key(request) or api_key_header(request)
 
 
 def _scope_request_id(scope: Scope) -> str:

@@ -107,11 +107,10 @@ async def speak_in_chosen(request: Request[Any, Any, Any], principal: Principal)
     return await dialect_of(request).speak(request, principal)
 
 
-def speech_route(path: str, dialect: Dialect | None) -> HTTPRouteHandler:
+def speech_route(path: str, dialect: str | None) -> HTTPRouteHandler:
     """POST `path` speaking `dialect`, or, when None, the key's dialect."""
-    if dialect is None:
-        return dialect_route(HttpMethod.POST, path, None, speak_in_chosen)
-    return dialect_route(HttpMethod.POST, path, dialect.name, dialect.speak)
+    speak = speak_in_chosen if dialect is None else DIALECTS[dialect].speak
+    return dialect_route(HttpMethod.POST, path, dialect, speak)
 
 
 def file_routes(dialect: str | None, upload_limit: int) -> list[HTTPRouteHandler]:
@@ -143,10 +142,6 @@ def distribute_jobs() -> list[HTTPRouteHandler]:
 
 def dialect_routers(upload_limit: int) -> list[Router]:
     """Every dialect under its own prefix, plus the shared root paths."""
-    openai_dialect, distribute_dialect, dedalus_dialect, aqueduct_dialect = (
-        DIALECTS[name]
-        for name in (openai.DIALECT, distribute.DIALECT, dedalus.DIALECT, aqueduct.DIALECT)
-    )
     return [
         Router(
             "/v1",
@@ -159,12 +154,12 @@ def dialect_routers(upload_limit: int) -> list[Router]:
         # Only Aqueduct answers speech without `/v1`, and only Distribute has async jobs.
         Router(
             "/",
-            route_handlers=[speech_route("/audio/speech", aqueduct_dialect), *distribute_jobs()],
+            route_handlers=[speech_route("/audio/speech", aqueduct.DIALECT), *distribute_jobs()],
         ),
         Router(
             "/openai/v1",
             route_handlers=[
-                speech_route("/audio/speech", openai_dialect),
+                speech_route("/audio/speech", openai.DIALECT),
                 *openai.MODEL_HANDLERS,
                 *file_routes(openai.DIALECT, upload_limit),
             ],
@@ -172,7 +167,7 @@ def dialect_routers(upload_limit: int) -> list[Router]:
         Router(
             "/distribute",
             route_handlers=[
-                speech_route("/v1/audio/speech", distribute_dialect),
+                speech_route("/v1/audio/speech", distribute.DIALECT),
                 *distribute_jobs(),
                 Router("/v1", route_handlers=file_routes(distribute.DIALECT, upload_limit)),
             ],
@@ -180,18 +175,18 @@ def dialect_routers(upload_limit: int) -> list[Router]:
         Router(
             "/dedalus/v1",
             route_handlers=[
-                speech_route("/audio/speech", dedalus_dialect),
+                speech_route("/audio/speech", dedalus.DIALECT),
                 *file_routes(dedalus.DIALECT, upload_limit),
             ],
         ),
         Router(
             "/aqueduct",
             route_handlers=[
-                speech_route("/audio/speech", aqueduct_dialect),
+                speech_route("/audio/speech", aqueduct.DIALECT),
                 Router(
                     "/v1",
                     route_handlers=[
-                        speech_route("/audio/speech", aqueduct_dialect),
+                        speech_route("/audio/speech", aqueduct.DIALECT),
                         *file_routes(aqueduct.DIALECT, upload_limit),
                     ],
                 ),
