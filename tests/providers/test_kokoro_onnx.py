@@ -26,6 +26,7 @@ from providers.errors import (
 )
 from providers.kokoro import KokoroProvider
 from providers.kokoro.voices import ALIAS_VOICES, VoiceCatalog, load_styles
+from tests.providers.contract import ProviderContract, context
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog near the river bank.",
@@ -268,3 +269,11 @@ def test_voices_path_loads_an_official_style_pack(tmp_path: Path) -> None:
     assert descriptions["alloy"].endswith("af_alloy")
     assert descriptions["onyx"].endswith("am_onyx")
     assert load_styles(pack).keys() == {"af_alloy", "am_onyx"}
+
+
+class TestKokoroOnnxContract(ProviderContract):
+    """The ONNX engine keeps the provider contract (`provider` is the module's started one)."""
+
+    @pytest.fixture
+    def unstarted(self) -> KokoroProvider:
+        return KokoroProvider(context("kokoro"))
