@@ -79,6 +79,20 @@ class PcmAudio:
         return len(self.samples) / self.sample_rate
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedAudio:
+    """Audio already in the requested format, passed through to the caller byte for byte.
+
+    A provider yields these only when the request's format is one of its model's
+    `native_formats`; the router measures their duration itself.
+    """
+
+    data: bytes
+
+
+Audio = PcmAudio | EncodedAudio
+
+
 @dataclass(slots=True)
 class SpeechUsage:
     """What one request consumed and produced."""
@@ -90,16 +104,17 @@ class SpeechUsage:
 class SpeechStream:
     """Audio as a provider makes it, counting the seconds produced into its usage."""
 
-    def __init__(self, chunks: AsyncIterator[PcmAudio], usage: SpeechUsage) -> None:
+    def __init__(self, chunks: AsyncIterator[Audio], usage: SpeechUsage) -> None:
         self._chunks = chunks
         self.usage = usage
 
     def __aiter__(self) -> SpeechStream:
         return self
 
-    async def __anext__(self) -> PcmAudio:
+    async def __anext__(self) -> Audio:
         chunk = await anext(self._chunks)
-        self.usage.audio_seconds += chunk.seconds
+        if isinstance(chunk, PcmAudio):
+            self.usage.audio_seconds += chunk.seconds
         return chunk
 
     async def aclose(self) -> None:
@@ -131,6 +146,11 @@ class ModelCard:
     voice_cloning: bool = False
     instructions: bool = False
     sampling_controls: frozenset[SamplingControl] = frozenset()
+
+    def __post_init__(self) -> None:
+        # Audio passed through untouched cannot have its speed changed by the router.
+        if self.native_formats and not self.native_speed:
+            raise ValueError(f"model {self.id!r}: native_formats need native_speed")
 
     def has_voice(self, name: str) -> bool:
         """Whether a built-in voice of this name exists."""
@@ -168,8 +188,11 @@ class Provider(Protocol):
         """Whether the provider can serve requests now."""
         ...
 
-    def synthesize(self, request: SpeechRequest) -> AsyncIterator[PcmAudio]:
-        """Yield audio for `request` as it is made; `request.model` is one of `models()`."""
+    def synthesize(self, request: SpeechRequest) -> AsyncIterator[Audio]:
+        """Yield audio for `request` as it is made; `request.model` is one of `models()`.
+
+        Yield `PcmAudio`, or `EncodedAudio` when `request.response_format` is native.
+        """
         ...
 
 
@@ -177,3 +200,12 @@ class ProviderFactory(Protocol):
     """What a `tts_router.providers` entry point must load: a callable building a provider."""
 
     def __call__(self, context: ProviderContext) -> Provider: ...
+
+
+@runtime_checkable
+class QueueReporter(Protocol):
+    """A provider that can tell how many requests are queued on it or running."""
+
+    def queue_depth(self) -> int:
+        """Requests queued or in flight."""
+        ...

@@ -32,6 +32,25 @@ class ProviderTimeoutError(ProviderError):
     retryable = True
 
 
+class ProviderRateLimitedError(ProviderError):
+    """The provider refused for rate; worth retrying only when it said when."""
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        """Retry only within the provider's `Retry-After`."""
+        return self.retry_after is not None
+
+
+class ProviderAuthError(ProviderError):
+    """The provider refused the router's own credentials: a configuration fault."""
+
+
+class ProviderProtocolError(ProviderError):
+    """The provider answered with something that is not what it promised (garbage audio)."""
+
+    retryable = True
+
+
 class ProviderRejectedError(ProviderError):
     """The provider refuses this request as given; another attempt would fail the same way."""
 

@@ -7,10 +7,9 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
-from typing import Any
 
 import anyio
-from litestar import Litestar, Request, get
+from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from providers.api import Provider, ProviderContext
@@ -19,9 +18,13 @@ from router.accounts import Accounts
 from router.admin import admin_router
 from router.audio.reference import VoiceLimits
 from router.auth import Authenticator, KeyAuthenticator, OpenAuthenticator
+from router.breaker import Breakers, CircuitBreaker
 from router.dialects.mounts import dialect_routers, rendered_errors
+from router.failover import Failover
+from router.health import HEALTH_HANDLERS
 from router.jobs import SpeechJobs
 from router.limits import Limiter
+from router.metrics import MeteredLedger, Metrics
 from router.outputs import AudioOutputs, download_output
 from router.routing import Catalog
 from router.settings import Settings
@@ -29,7 +32,7 @@ from router.signing import UrlSigner
 from router.speech import SpeechService
 from router.usage import DatabaseLedger, NullLedger, UsageLedger
 from router.voices import VoiceLibrary
-from router.web import Services, add_request_id, services
+from router.web import Services, add_request_id
 from storage.blobs import open_blob_store
 from storage.database import create_engine, session_factory
 from storage.jobs import JobRepository
@@ -56,20 +59,18 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
     return providers
 
 
-@get("/health")
-async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Liveness plus whether each provider is ready."""
-    found = services(request)
-    ready = {name: {"ready": provider.ready()} for name, provider in found.providers.items()}
-    status = "ok" if all(entry["ready"] for entry in ready.values()) else "degraded"
-    return {"status": status, "providers": ready}
-
-
 def create_app(settings: Settings) -> Litestar:
     """The service for `settings`; providers load their models when the app starts."""
     providers = build_providers(settings)
     catalog = Catalog.build(settings.routes, providers)
     prices = {name: config.price for name, config in settings.providers.items() if config.price}
+    breakers = Breakers({name: CircuitBreaker(settings.breaker_for(name)) for name in providers})
+    failover = Failover(
+        settings.routing,
+        breakers,
+        {name: settings.attempt_timeout_for(name) for name in providers},
+    )
+    metrics = Metrics(catalog)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -88,12 +89,13 @@ def create_app(settings: Settings) -> Litestar:
             limiter = (
                 Limiter(await _limit_store(settings, sessions, stack)) if gateway.limits else None
             )
-            ledger: UsageLedger = NullLedger()
+            stored: UsageLedger = NullLedger()
             if gateway.usage:
                 writer = UsageWriter(engine)
                 await writer.start()
                 stack.push_async_callback(writer.close)
-                ledger = DatabaseLedger(writer)
+                stored = DatabaseLedger(writer)
+            ledger = MeteredLedger(stored, metrics)
             blobs = await open_blob_store(settings.blobs, settings.blob_dir)
             stack.push_async_callback(blobs.close)
             outputs = AudioOutputs(
@@ -110,12 +112,18 @@ def create_app(settings: Settings) -> Litestar:
                 VoiceLimits(limits.max_bytes, limits.min_seconds, limits.max_seconds),
             )
             await _start_all(providers, stack)
-            speech = SpeechService(catalog, ledger, limiter, prices, voices=voices)
+            speech = SpeechService(catalog, failover, ledger, limiter, prices, voices=voices)
             stack.push_async_callback(speech.drain)
             jobs = SpeechJobs(
                 JobRepository(sessions),
                 SpeechService(
-                    catalog, ledger, None, prices, voices=voices, settle_in_background=False
+                    catalog,
+                    failover,
+                    ledger,
+                    None,
+                    prices,
+                    voices=voices,
+                    settle_in_background=False,
                 ),
                 outputs,
                 settings.jobs,
@@ -132,6 +140,8 @@ def create_app(settings: Settings) -> Litestar:
                 outputs=outputs,
                 jobs=jobs,
                 voices=voices,
+                breakers=breakers,
+                metrics=metrics,
                 started_at=int(time.time()),
                 default_dialect=settings.server.default_dialect,
             )
@@ -142,7 +152,7 @@ def create_app(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            health,
+            *HEALTH_HANDLERS,
             download_output,
             *dialect_routers(settings.voice_files.max_bytes),
             admin_router(),

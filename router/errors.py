@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from providers.errors import (
+    ProviderAuthError,
     ProviderError,
     ProviderOverloadedError,
+    ProviderProtocolError,
+    ProviderRateLimitedError,
     ProviderRejectedError,
     ProviderTimeoutError,
     ProviderUnavailableError,
@@ -132,6 +135,13 @@ class InternalError(RouterError):
     """A bug: logged with its traceback and request id."""
 
 
+class BadGatewayError(RouterError):
+    """A provider failed in a way another try would not fix by itself."""
+
+    status = 502
+    code = "provider_error"
+
+
 class ServiceUnavailableError(RouterError):
     """No provider can serve the request right now."""
 
@@ -156,6 +166,7 @@ class UpstreamTimeoutError(RouterError):
 class _Translation:
     error: type[RouterError]
     default_retry_after: float | None = None
+    code: str | None = None
 
 
 # Order matters: subclasses before their bases.
@@ -163,8 +174,11 @@ _PROVIDER_ERRORS: tuple[tuple[type[ProviderError], _Translation], ...] = (
     (ProviderRejectedError, _Translation(InvalidRequestError)),
     (ProviderOverloadedError, _Translation(OverloadedError, default_retry_after=1.0)),
     (ProviderTimeoutError, _Translation(UpstreamTimeoutError)),
+    (ProviderRateLimitedError, _Translation(RateLimitError, code="provider_rate_limited")),
+    (ProviderAuthError, _Translation(BadGatewayError, code="provider_auth_failed")),
+    (ProviderProtocolError, _Translation(BadGatewayError, code="provider_bad_response")),
     (ProviderUnavailableError, _Translation(ServiceUnavailableError, default_retry_after=5.0)),
-    (ProviderError, _Translation(InternalError)),
+    (ProviderError, _Translation(BadGatewayError)),
 )
 
 
@@ -174,7 +188,9 @@ def from_provider_error(exc: ProviderError) -> RouterError:
         if isinstance(exc, provider_error):
             param = exc.param if isinstance(exc, ProviderRejectedError) else None
             retry_after = exc.retry_after or translation.default_retry_after
-            return translation.error(exc.message, param=param, retry_after=retry_after)
+            return translation.error(
+                exc.message, param=param, code=translation.code, retry_after=retry_after
+            )
     raise AssertionError("unreachable: ProviderError is the last entry")  # pragma: no cover
 
 

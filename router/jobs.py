@@ -91,6 +91,10 @@ class SpeechJobs:
             return None
         return job
 
+    async def depth(self) -> int:
+        """How many jobs are queued or running, in every process."""
+        return await self._repository.depth()
+
     async def start(self) -> None:
         """Start the workers and the purge of expired results."""
         for number in range(self._settings.workers):

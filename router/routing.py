@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from providers.api import ModelCard, Provider
 from router.errors import ModelNotFoundError
@@ -14,12 +15,18 @@ class RoutingConfigError(Exception):
     """A route names a provider or model that does not exist."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Target:
-    """One provider model a route can send a request to."""
+    """One provider model a route can send a request to, and its names for our voices."""
 
     provider: Provider
     card: ModelCard
+    voices: Mapping[str, str] = field(default_factory=dict)
+    weight: float | None = None
+
+    def voice_for(self, name: str) -> str:
+        """The provider's name for the public voice `name`."""
+        return self.voices.get(name, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,23 @@ class Route:
 
     model: str
     targets: tuple[Target, ...]
+
+    def ordered(self, rng: random.Random) -> list[Target]:
+        """The targets in the order to try them; a run of weighted targets is drawn by weight."""
+        order: list[Target] = []
+        pool: list[Target] = []
+        for target in (*self.targets, None):
+            if target is not None and target.weight is not None:
+                pool.append(target)
+                continue
+            while pool:
+                weights = [entry.weight or 0.0 for entry in pool]
+                (drawn,) = rng.choices(pool, weights=weights)
+                order.append(drawn)
+                pool.remove(drawn)
+            if target is not None:
+                order.append(target)
+        return order
 
 
 class Catalog:
@@ -41,18 +65,25 @@ class Catalog:
     @classmethod
     def build(cls, routes: Sequence[RouteSettings], providers: Mapping[str, Provider]) -> Catalog:
         """Check every route against the providers' declared models and build the catalog."""
-        built: list[Route] = []
-        aliases: dict[str, str] = {}
-        for route in routes:
-            targets = tuple(
-                _target(route.model, step.provider, step.model, providers) for step in route.chain
+        problems = route_problems(routes, providers)
+        if problems:
+            raise RoutingConfigError("; ".join(problems))
+        built = [
+            Route(
+                route.model,
+                tuple(
+                    Target(
+                        providers[step.provider],
+                        _card(providers[step.provider], step.model),
+                        dict(step.voices),
+                        step.weight,
+                    )
+                    for step in route.chain
+                ),
             )
-            built.append(Route(route.model, targets))
-            for alias in route.aliases:
-                if alias in aliases or any(alias == other.model for other in routes):
-                    msg = f"model name {alias!r} is claimed by more than one route"
-                    raise RoutingConfigError(msg)
-                aliases[alias] = route.model
+            for route in routes
+        ]
+        aliases = {alias: route.model for route in routes for alias in route.aliases}
         return cls(built, aliases)
 
     def resolve(self, model: str) -> Route:
@@ -72,13 +103,40 @@ class Catalog:
         return iter(sorted(self._names.items()))
 
 
-def _target(
-    route: str, provider_name: str, model: str, providers: Mapping[str, Provider]
-) -> Target:
-    provider = providers[provider_name]
-    for card in provider.models():
-        if card.id == model:
-            return Target(provider, card)
-    served = ", ".join(card.id for card in provider.models())
-    msg = f"route {route!r}: provider {provider_name!r} has no model {model!r} (it has: {served})"
-    raise RoutingConfigError(msg)
+def _card(provider: Provider, model: str) -> ModelCard:
+    return next(card for card in provider.models() if card.id == model)
+
+
+def route_problems(routes: Sequence[RouteSettings], providers: Mapping[str, Provider]) -> list[str]:
+    """Every mistake in `routes`, each with its place in the config."""
+    problems: list[str] = []
+    claimed: dict[str, int] = {}
+    for index, route in enumerate(routes):
+        for name in (route.model, *route.aliases):
+            if name in claimed:
+                problems.append(
+                    f"routes[{index}]: model name {name!r} is already claimed by "
+                    f"routes[{claimed[name]}]"
+                )
+            claimed.setdefault(name, index)
+        for position, step in enumerate(route.chain):
+            place = f"routes[{index}].chain[{position}]"
+            provider = providers.get(step.provider)
+            if provider is None:
+                problems.append(f"{place}.provider: unknown provider {step.provider!r}")
+                continue
+            cards = {card.id: card for card in provider.models()}
+            card = cards.get(step.model)
+            if card is None:
+                served = ", ".join(cards)
+                problems.append(
+                    f"{place}.model: provider {step.provider!r} has no model {step.model!r} "
+                    f"(it has: {served})"
+                )
+                continue
+            problems.extend(
+                f"{place}.voices.{ours}: model {step.model!r} has no voice {theirs!r}"
+                for ours, theirs in step.voices.items()
+                if not card.has_voice(theirs)
+            )
+    return problems

@@ -83,12 +83,42 @@ class JobSettings(_Section):
     purge_seconds: float = Field(default=60.0, gt=0)
 
 
+class RoutingSettings(_Section):
+    """How a request moves along its chain until a provider makes its first audio."""
+
+    # Over all attempts, until the first audio; a stream that has started is not cut short.
+    deadline_seconds: float = Field(default=60.0, gt=0)
+    # One provider's time to its first audio.
+    attempt_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1)
+    # Before trying a provider again: doubling from `backoff_seconds`, with full jitter.
+    backoff_seconds: float = Field(default=0.1, ge=0)
+    max_backoff_seconds: float = Field(default=2.0, ge=0)
+    # A provider's Retry-After up to this long is waited for; a longer one is not retried.
+    max_retry_after_seconds: float = Field(default=5.0, ge=0)
+
+
+class BreakerSettings(_Section):
+    """When a provider's circuit breaker opens, and for how long."""
+
+    enabled: bool = True
+    consecutive_failures: int = Field(default=5, ge=1)
+    # The failure rate over the last `window` attempts that opens it, once `min_calls` were made.
+    failure_rate: float = Field(default=0.5, gt=0, le=1)
+    window: int = Field(default=20, ge=1)
+    min_calls: int = Field(default=10, ge=1)
+    open_seconds: float = Field(default=30.0, gt=0)
+
+
 class ProviderSettings(_Section):
-    """One configured provider: its plugin, the plugin's options, and its price."""
+    """One configured provider: its plugin, the plugin's options, its price and its breaker."""
 
     plugin: str
     options: dict[str, Any] = Field(default_factory=dict)
     price: Price | None = None
+    # This provider's time to first audio, instead of `[routing] attempt_timeout_seconds`.
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    breaker: BreakerSettings | None = None
 
 
 class GatewaySettings(_Section):
@@ -101,10 +131,14 @@ class GatewaySettings(_Section):
 
 
 class ChainStep(_Section):
-    """One provider model in a route's chain."""
+    """One provider model in a route's chain, with the voice names it knows ours by."""
 
     provider: str
     model: str
+    voices: dict[str, str] = Field(default_factory=dict)
+    # Consecutive steps with a weight share load: each request tries them in an order drawn
+    # by weight, at their place in the chain.
+    weight: float | None = Field(default=None, gt=0)
 
 
 class RouteSettings(_Section):
@@ -128,17 +162,33 @@ class Settings(_Section):
     voice_files: VoiceFileSettings = VoiceFileSettings()
     outputs: OutputSettings = OutputSettings()
     jobs: JobSettings = JobSettings()
+    routing: RoutingSettings = RoutingSettings()
+    breaker: BreakerSettings = BreakerSettings()
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     routes: tuple[RouteSettings, ...] = ()
 
     @model_validator(mode="after")
     def _routes_name_providers(self) -> Settings:
-        for route in self.routes:
-            for step in route.chain:
-                if step.provider not in self.providers:
-                    msg = f"route {route.model!r} names unknown provider {step.provider!r}"
-                    raise ValueError(msg)
+        unknown = [
+            f"routes[{r}].chain[{s}].provider: unknown provider {step.provider!r}"
+            for r, route in enumerate(self.routes)
+            for s, step in enumerate(route.chain)
+            if step.provider not in self.providers
+        ]
+        if unknown:
+            raise ValueError("; ".join(unknown))
         return self
+
+    def breaker_for(self, provider: str) -> BreakerSettings:
+        """The breaker settings of `provider`: its own, else the shared `[breaker]`."""
+        config = self.providers.get(provider)
+        return (config.breaker if config else None) or self.breaker
+
+    def attempt_timeout_for(self, provider: str) -> float:
+        """How long `provider` may take to its first audio."""
+        config = self.providers.get(provider)
+        own = config.timeout_seconds if config else None
+        return own or self.routing.attempt_timeout_seconds
 
     @property
     def blob_dir(self) -> Path:

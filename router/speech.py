@@ -11,31 +11,22 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.api import (
-    SAMPLING_CONTROLS,
-    ModelCard,
-    SpeechRequest,
-    SpeechStream,
-    SpeechUsage,
-    UploadedVoice,
-)
-from providers.errors import ProviderError
+from providers.api import SpeechRequest, UploadedVoice
 from router.auth import Principal
-from router.errors import (
-    InvalidRequestError,
-    ModelNotFoundError,
-    NotFoundError,
-    RouterError,
-    from_provider_error,
-)
+from router.capabilities import fit_request
+from router.errors import ModelNotFoundError, NotFoundError, RouterError
+from router.failover import Failover
 from router.limits import Admission, Limiter
-from router.routing import Catalog, Target
+from router.routing import Catalog, Route
 from router.streaming import Speech, StreamOutcome
-from router.usage import Attempt, Price, UsageEvent, UsageLedger
+from router.usage import Price, UsageEvent, UsageLedger
 from router.voices import VoiceLibrary
 from storage.models import VoiceFile
 
 logger = logging.getLogger("tts_router.speech")
+
+ATTEMPTS_HEADER = "x-tts-router-attempts"
+PROVIDER_HEADER = "x-tts-router-provider"
 
 
 @dataclass(slots=True)
@@ -75,6 +66,7 @@ class SpeechService:
     def __init__(
         self,
         catalog: Catalog,
+        failover: Failover,
         ledger: UsageLedger,
         limiter: Limiter | None = None,
         prices: Mapping[str, Price] | None = None,
@@ -83,6 +75,7 @@ class SpeechService:
         settle_in_background: bool = True,
     ) -> None:
         self.catalog = catalog
+        self._failover = failover
         self._voices = voices
         self._limiter = limiter
         self._ledger = ledger
@@ -108,24 +101,24 @@ class SpeechService:
 
     async def check(self, principal: Principal, request: SpeechRequest) -> None:
         """Refuse `request` now if `principal` may not use its model or no target can serve it."""
-        targets = self._targets(principal, request)
+        route = self._route(principal, request)
         await self._voice_file(principal, request)
         refusals: list[RouterError] = []
-        for target in targets:
+        for target in route.targets:
             try:
-                check_request(request, target.card)
+                fit_request(request, target)
             except RouterError as exc:
                 refusals.append(exc)
             else:
                 return
         raise refusals[0]
 
-    def _targets(self, principal: Principal, request: SpeechRequest) -> tuple[Target, ...]:
+    def _route(self, principal: Principal, request: SpeechRequest) -> Route:
         route = self.catalog.resolve(request.model)
         if not principal.may_use(request.model):
             msg = f"The model `{request.model}` does not exist or you do not have access to it."
             raise ModelNotFoundError(msg, param="model")
-        return route.targets
+        return route
 
     async def _voice_file(self, principal: Principal, request: SpeechRequest) -> VoiceFile | None:
         """The tenant's voice file that `request` names, if any; 404 if it is not theirs."""
@@ -147,7 +140,7 @@ class SpeechService:
     async def open(self, call: SpeechCall, request: SpeechRequest) -> Speech:
         """Admit, resolve, check and start `request`; returns once its first audio exists."""
         event = call.event(request)
-        targets = self._targets(call.principal, request)
+        route = self._route(call.principal, request)
         request = await self._with_reference(call.principal, request)
         call.recorded = True
         # The in-progress row is written while the limits are claimed and the provider makes
@@ -160,29 +153,30 @@ class SpeechService:
                 admission = await self._limiter.admit(
                     call.principal, call.request_id, len(request.input)
                 )
-            target, stream, first = await self._first_audio(call, request, targets, event)
+            started = await self._failover.first_audio(request, route, event.attempts)
         except BaseException as exc:
             await admission.finish(produced_audio=False)
             await opened
             if isinstance(exc, RouterError):
                 event.status, event.error_code = exc.status, exc.error_code
+                exc.headers.update(attempt_headers(event))
             event.latency_ms = call.elapsed_ms()
             await self._ledger.close(event)
             raise
         try:
             await opened
         except BaseException:
-            await stream.aclose()
+            await started.stream.aclose()
             await admission.finish(produced_audio=False)
             raise
-        event.provider, event.upstream_model = target.provider.name, target.card.id
+        event.provider, event.upstream_model = started.target.provider.name, started.target.card.id
         return Speech(
             request=request,
-            target=target,
-            stream=stream,
-            first=first,
+            target=started.target,
+            stream=started.stream,
+            first=started.first,
             finish=functools.partial(self._finish, call, admission, event),
-            headers=admission.headers,
+            headers={**admission.headers, **attempt_headers(event)},
         )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -195,29 +189,6 @@ class SpeechService:
         """Wait for every stream still being settled (at shutdown)."""
         while self._settling:
             await asyncio.gather(*self._settling, return_exceptions=True)
-
-    async def _first_audio(
-        self,
-        call: SpeechCall,
-        request: SpeechRequest,
-        targets: tuple[Target, ...],
-        event: UsageEvent,
-    ) -> tuple[Target, SpeechStream, Any]:
-        *fallbacks, last = targets
-        for target in (*fallbacks, last):
-            started = time.perf_counter()
-            try:
-                stream, first = await _start(request, target)
-            except ProviderError as exc:
-                error = from_provider_error(exc)
-                event.attempts.append(_attempt(target, error.status, error.error_code, started))
-                if target is last or not exc.retryable:
-                    raise error from exc
-                logger.warning("provider %s failed before audio: %s", target.provider.name, exc)
-                continue
-            event.attempts.append(_attempt(target, 200, None, started))
-            return target, stream, first
-        raise AssertionError("unreachable: the last target returns or raises")  # pragma: no cover
 
     async def _finish(
         self,
@@ -243,53 +214,10 @@ class SpeechService:
             await self._ledger.close(event)
 
 
-async def _start(request: SpeechRequest, target: Target) -> tuple[SpeechStream, Any]:
-    check_request(request, target.card)
-    chunks = target.provider.synthesize(for_provider(request, target.card))
-    stream = SpeechStream(chunks, SpeechUsage(len(request.input)))
-    try:
-        first = await anext(stream, None)
-    except BaseException:
-        await stream.aclose()
-        raise
-    return stream, first
-
-
-def _attempt(target: Target, status: int, error_code: str | None, started: float) -> Attempt:
-    latency = (time.perf_counter() - started) * 1000
-    return Attempt(target.provider.name, target.card.id, status, error_code, latency)
-
-
-def check_request(request: SpeechRequest, card: ModelCard) -> None:
-    """Refuse what the target model cannot do, before any audio is made."""
-    if len(request.input) > card.max_input_chars:
-        msg = (
-            f"Invalid 'input': string too long. Expected a string with maximum length "
-            f"{card.max_input_chars}, but got a string with length {len(request.input)} instead."
-        )
-        raise InvalidRequestError(msg, param="input", code="string_above_max_length")
-    voice = request.voice
-    if isinstance(voice, UploadedVoice):
-        if not card.voice_cloning:
-            msg = f"Model `{request.model}` does not support custom voices."
-            raise InvalidRequestError(msg, param="voice", code="unsupported_value")
-    elif not card.has_voice(voice.name):
-        known = ", ".join(v.id for v in card.voices)
-        msg = (
-            f"Voice `{voice.name}` is not available for model `{request.model}`. "
-            f"Available voices: {known}."
-        )
-        raise InvalidRequestError(msg, param="voice", code="invalid_value")
-
-
-def for_provider(request: SpeechRequest, card: ModelCard) -> SpeechRequest:
-    """The request as the provider model sees it: its own id, and only the controls it honours."""
-    update: dict[str, Any] = {"model": card.id}
-    if not card.native_speed:
-        update["speed"] = 1.0
-    if not card.instructions:
-        update["instructions"] = None
-    for control in SAMPLING_CONTROLS:
-        if control not in card.sampling_controls:
-            update[control] = None
-    return request.model_copy(update=update)
+def attempt_headers(event: UsageEvent) -> dict[str, str]:
+    """How many provider tries a request took, and which provider served it."""
+    headers = {ATTEMPTS_HEADER: str(len(event.attempts))}
+    served = [attempt.provider for attempt in event.attempts if attempt.status == 200]
+    if served:
+        headers[PROVIDER_HEADER] = served[-1]
+    return headers

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import anyio
 import anyio.to_thread
 
-from providers.api import PcmAudio, SpeechRequest, SpeechStream
+from providers.api import Audio, EncodedAudio, PcmAudio, SpeechRequest, SpeechStream
 from providers.errors import ProviderError
 from router.audio import AudioEncoder, TempoFilter, media_type
+from router.audio.probe import encoded_seconds
 from router.errors import from_provider_error
 from router.routing import Target
 
@@ -39,7 +40,7 @@ class Speech:
         request: SpeechRequest,
         target: Target,
         stream: SpeechStream,
-        first: PcmAudio | None,
+        first: Audio | None,
         finish: Callable[[StreamOutcome], Awaitable[None]],
         headers: Mapping[str, str],
     ) -> None:
@@ -53,6 +54,8 @@ class Speech:
         self._finish = finish
         self._tempo: TempoFilter | None = None
         self._encoder = AudioEncoder(request.response_format)
+        # Audio a provider sent ready-made, kept to measure its duration at the end.
+        self._passed_through = bytearray()
 
     async def audio(self) -> AsyncIterator[bytes]:
         """The encoded audio, chunk by chunk; reports the outcome however the stream ends."""
@@ -64,13 +67,17 @@ class Speech:
             chunk = self._first
             upcoming = read_ahead(self._stream)
             while chunk is not None:
-                data = await anyio.to_thread.run_sync(self._encode, chunk)
+                data = await self._bytes_of(chunk)
                 if data:
                     first_byte_at = first_byte_at or time.perf_counter()
                     output_bytes += len(data)
                     yield data
                 chunk = await anext(upcoming, None)
             data = await anyio.to_thread.run_sync(self._finish_encoding)
+            if self._passed_through:
+                self.usage.audio_seconds = await anyio.to_thread.run_sync(
+                    encoded_seconds, bytes(self._passed_through), self.request.response_format
+                )
             if data:
                 first_byte_at = first_byte_at or time.perf_counter()
                 output_bytes += len(data)
@@ -89,10 +96,18 @@ class Speech:
                 await self._stream.aclose()
                 await self._finish(outcome)
 
+    async def _bytes_of(self, chunk: Audio) -> bytes:
+        if isinstance(chunk, EncodedAudio):
+            self._passed_through += chunk.data
+            return chunk.data
+        return await anyio.to_thread.run_sync(self._encode, chunk)
+
     def _encode(self, chunk: PcmAudio) -> bytes:
         return self._encoder.encode(self._change_speed(chunk))
 
     def _finish_encoding(self) -> bytes:
+        if self._passed_through:
+            return b""
         if self._tempo is not None:
             tail = self._tempo.flush()
             if len(tail.samples):
@@ -107,7 +122,7 @@ class Speech:
         return self._tempo.process(chunk)
 
 
-async def read_ahead(chunks: AsyncIterator[PcmAudio]) -> AsyncIterator[PcmAudio]:
+async def read_ahead(chunks: AsyncIterator[Audio]) -> AsyncIterator[Audio]:
     """Ask the provider for the next chunk while the current one is encoded and sent."""
     pending = asyncio.ensure_future(anext(chunks, None))
     try:

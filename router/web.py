@@ -22,7 +22,9 @@ from router.speech import SpeechService
 from storage.usage import UsageRepository
 
 if TYPE_CHECKING:
+    from router.breaker import Breakers
     from router.jobs import SpeechJobs
+    from router.metrics import Metrics
     from router.outputs import AudioOutputs
     from router.voices import VoiceLibrary
 
@@ -43,6 +45,8 @@ class Services:
     outputs: AudioOutputs
     jobs: SpeechJobs
     voices: VoiceLibrary
+    breakers: Breakers
+    metrics: Metrics
     started_at: int
     default_dialect: str = "openai"
 

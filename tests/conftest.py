@@ -23,9 +23,17 @@ max_bytes = {VOICE_FILE_MAX_BYTES}
 [providers.kokoro]
 plugin = "kokoro"
 
+[routing]
+backoff_seconds = 0.01
+
 [providers.scripted]
 plugin = "scripted"
 price = {{ per_second = 0.003, minimum_seconds = 1.0 }}
+
+# Its own provider, so that failing on purpose never opens the breaker of `scripted`.
+[providers.scripted-down]
+plugin = "scripted"
+breaker = {{ enabled = false }}
 
 [[routes]]
 model = "kokoro"
@@ -50,7 +58,7 @@ chain = [{{ provider = "scripted", model = "broken-midway" }}]
 
 [[routes]]
 model = "down"
-chain = [{{ provider = "scripted", model = "unavailable" }}]
+chain = [{{ provider = "scripted-down", model = "unavailable" }}]
 
 [[routes]]
 model = "Chatterbox"
@@ -59,7 +67,7 @@ chain = [{{ provider = "scripted", model = "expressive" }}]
 [[routes]]
 model = "failover"
 chain = [
-  {{ provider = "scripted", model = "unavailable" }},
+  {{ provider = "scripted-down", model = "unavailable" }},
   {{ provider = "scripted", model = "tone" }},
 ]
 """

@@ -74,7 +74,7 @@ def test_usage_rows_and_summary(
         " join usage_records u on u.id = a.usage_id where u.request_id = ? order by a.attempt",
         failover.headers["x-request-id"],
     )
-    assert attempts == [(1, "scripted", "unavailable", 503), (2, "scripted", "tone", 200)]
+    assert attempts == [(1, "scripted-down", "unavailable", 503), (2, "scripted", "tone", 200)]
 
     totals = summary["totals"]
     assert (totals["requests"], totals["errors"]) == (4, 2)

@@ -43,5 +43,5 @@ def test_route_to_a_model_the_provider_lacks_is_refused() -> None:
 
 
 def test_alias_claimed_twice_is_refused() -> None:
-    with pytest.raises(RoutingConfigError, match="claimed by more than one route"):
+    with pytest.raises(RoutingConfigError, match="already claimed by routes"):
         Catalog.build([route("a", "shared"), route("b", "shared")], PROVIDERS)
