@@ -11,8 +11,7 @@ import openai
 import pytest
 
 from tests.support.server import RunningRouter, cli, register_plugins, run_router
-
-SCRIPTED_PLUGIN = {"scripted": "tests.plugins.scripted:ScriptedProvider"}
+from tests.support.setups import SCRIPTED_PLUGIN
 
 VOICE_FILE_MAX_BYTES = 1_000_000
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import SCRIPTED_PLUGIN
 from tests.support.server import register_plugins, run_router
+from tests.support.setups import SCRIPTED_PLUGIN
 
 CONFIG = """
 [providers.scripted]

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import SCRIPTED_PLUGIN, TEST_CONFIG
+from tests.conftest import TEST_CONFIG
 from tests.support.server import RunningRouter, cli, register_plugins, run_router
+from tests.support.setups import SCRIPTED_PLUGIN
 
 STREAMS = 6
 FINISHED = 4

@@ -8,8 +8,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import SCRIPTED_PLUGIN
 from tests.support.databases import postgres_database
-from tests.support.server import RunningRouter, cli, register_plugins, run_router
+from tests.support.server import RunningRouter, cli, run_router
+from tests.support.setups import set_up, write_config
 
 CREATE = "/async/speech/create"
 RESULT = "/async/speech/result"
@@ -42,41 +41,6 @@ chain = [{{ provider = "scripted", model = "{chain}" }}]
 poll_seconds = 0.1
 {settings}
 """
-
-
-def write_config(directory: Path, text: str) -> tuple[Path, Path]:
-    """The config file and the plugin registration, written under `directory`."""
-    path = directory / "router.toml"
-    path.write_text(text)
-    return path, register_plugins(directory / "plugins", SCRIPTED_PLUGIN)
-
-
-@dataclass(frozen=True)
-class Setup:
-    """A config, a data directory with one tenant, and that tenant's key."""
-
-    config: Path
-    plugins: Path
-    data: Path
-    key: str
-
-    def router(self) -> AbstractContextManager[RunningRouter]:
-        """Start a router on this setup."""
-        return run_router(self.data, config=self.config, python_path=self.plugins)
-
-    @property
-    def database(self) -> Path:
-        """The embedded SQLite database."""
-        return self.data / "tts-router.sqlite3"
-
-
-def set_up(directory: Path, text: str) -> Setup:
-    """Write the config `text` and create a tenant and key under `directory`."""
-    path, plugins = write_config(directory, text)
-    data = directory / "data"
-    cli("tenants", "create", "jobs", "--data-dir", str(data))
-    key = cli("keys", "create", "--tenant", "jobs", "--data-dir", str(data))[-1]
-    return Setup(path, plugins, data, key)
 
 
 def results(base_url: str, key: str, ids: list[str]) -> dict[str, dict[str, Any]]:

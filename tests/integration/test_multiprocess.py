@@ -12,9 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import SCRIPTED_PLUGIN, TEST_CONFIG
+from tests.conftest import TEST_CONFIG
 from tests.support.databases import postgres_database
 from tests.support.server import RunningRouter, cli, register_plugins, run_router
+from tests.support.setups import SCRIPTED_PLUGIN
 
 RPM = 20
 REQUESTS = 60

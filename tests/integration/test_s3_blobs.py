@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.test_job_durability import config, set_up
+from tests.integration.test_job_durability import config
 from tests.integration.test_voice_files import PITCH, pitch_of_wav, recording
 from tests.support.s3 import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, moto_server, s3_client
+from tests.support.setups import set_up
 
 
 async def create_bucket(endpoint: str, name: str) -> None:

@@ -1,0 +1,1 @@
+"""Providers that relay speech requests to upstream HTTP APIs."""
