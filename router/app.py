@@ -180,6 +180,14 @@ async def _limit_store(
 
 async def _start_all(providers: Mapping[str, Provider], stack: AsyncExitStack) -> None:
     async with anyio.create_task_group() as group:
-        for provider in providers.values():
-            group.start_soon(provider.start)
+        for name, provider in providers.items():
+            group.start_soon(_start, name, provider)
             stack.push_async_callback(provider.close)
+
+
+async def _start(name: str, provider: Provider) -> None:
+    """Start one provider; one that fails stays not ready, and its routes fail over."""
+    try:
+        await provider.start()
+    except Exception:
+        logger.exception("provider %s failed to start; it is not ready", name)

@@ -15,6 +15,7 @@ from litestar import Litestar
 from providers.registry import PluginError
 from router.app import create_app
 from router.cli_accounts import add_account_commands, bootstrap, run_account_command
+from router.config_check import check_config
 from router.errors import RouterError
 from router.routing import RoutingConfigError
 from router.settings import Settings, load_settings
@@ -39,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="manage the database", parents=[common])
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations up to the latest", parents=[common])
+    config = commands.add_parser("config", help="work with config files", parents=[common])
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    config_commands.add_parser(
+        "check", help="validate a config file and report every error", parents=[common]
+    )
     add_account_commands(commands, common)
     return parser
 
@@ -72,6 +78,8 @@ def _fail(message: object) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `tts-router` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "config":
+        return _check_config(getattr(args, "config", None))
     try:
         settings = _settings(args)
     except (OSError, ValueError) as exc:
@@ -80,12 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(settings.resolved_database_url)
         return 0
     if args.command in {"tenants", "keys"}:
-        try:
-            lines = run_account_command(settings, args)
-        except RouterError as exc:
-            return _fail(exc.message)
-        print("\n".join(lines))
-        return 0
+        return _accounts(settings, args)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -96,6 +99,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.embedded_database:
         _announce(asyncio.run(bootstrap(settings)))
     _serve(app, settings, args.log_level)
+    return 0
+
+
+def _accounts(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        lines = run_account_command(settings, args)
+    except RouterError as exc:
+        return _fail(exc.message)
+    print("\n".join(lines))
+    return 0
+
+
+def _check_config(path: Path | None) -> int:
+    source = str(path) if path is not None else "embedded defaults"
+    try:
+        problems = check_config(path)
+    except OSError as exc:
+        return _fail(f"cannot read {source}: {exc}")
+    for problem in problems:
+        print(problem.render(source))
+    if problems:
+        print(f"{len(problems)} problem(s) in {source}", file=sys.stderr)
+        return 1
+    print(f"{source}: ok")
     return 0
 
 
