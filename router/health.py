@@ -65,7 +65,11 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     return Response(body, status_code=200 if ok else 503)
 
 
-@get("/metrics", media_type=CONTENT_TYPE_LATEST)
+# Litestar adds the charset itself.
+METRICS_MEDIA_TYPE = CONTENT_TYPE_LATEST.split("; charset")[0]
+
+
+@get("/metrics", media_type=METRICS_MEDIA_TYPE)
 async def metrics(request: Request[Any, Any, Any]) -> bytes:
     """Every series in Prometheus' text format."""
     found = services(request)

@@ -80,6 +80,8 @@ class ScriptedProvider:
         self._started = False
         # Option `expressive_delay`: seconds `expressive` thinks before it speaks.
         self._expressive_delay = float(context.options.get("expressive_delay", 0.0))
+        # Option `fail_start`: the provider cannot load, like a model whose weights are missing.
+        self._fail_start = bool(context.options.get("fail_start", False))
 
     def models(self) -> Sequence[ModelCard]:
         """Models at 16 kHz without native speed, so the router changes speed itself."""
@@ -87,7 +89,9 @@ class ScriptedProvider:
         return (*plain, EXPRESSIVE)
 
     async def start(self) -> None:
-        """Nothing to load."""
+        """Nothing to load, unless told to fail."""
+        if self._fail_start:
+            raise ProviderUnavailableError("scripted provider was told not to start")
         self._started = True
 
     async def close(self) -> None:
@@ -100,6 +104,8 @@ class ScriptedProvider:
 
     async def synthesize(self, request: SpeechRequest) -> AsyncIterator[PcmAudio]:
         """Yield per the model's script."""
+        if not self._started:
+            raise ProviderUnavailableError(f"scripted provider {self.name!r} is not started")
         if request.model == "unavailable":
             raise ProviderUnavailableError("scripted provider is down")
         if request.model == EXPRESSIVE.id:
