@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from tests.conftest import SCRIPTED_PLUGIN, TEST_CONFIG
+from tests.conftest import TEST_CONFIG
 from tests.support.databases import postgres_database
 from tests.support.server import RunningRouter, cli, register_plugins, run_router
+from tests.support.setups import SCRIPTED_PLUGIN
 
 ROUNDS = 3
 SECONDS = 8

@@ -1,0 +1,234 @@
+"""The router in front of an upstream on loopback, against calling that upstream directly.
+
+Run by hand: `.venv/bin/python -m benchmarks.upstream` (needs `wrk`: `apt-get install wrk`).
+Two fake OpenAI-style upstreams run as their own processes: an instant one (the whole answer
+at once) and a streaming one (4 chunks, 25 ms apart). The router serves three models:
+`instant` and `streamed` (one provider each) and `dead-first` (a provider whose port refuses
+connections, then the instant upstream; its breaker opens on the first requests and stays open).
+Latency and time to first byte are taken from sequential requests, alternating router and
+direct; requests/s from `wrk` at 32 connections, alternating rounds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.support.server import REPO_ROOT, RunningRouter, free_port
+from tests.support.setups import set_up
+
+SEQUENTIAL = 400
+WRK_SECONDS = 8
+WRK_ROUNDS = 3
+CONNECTIONS = 32
+BODY = {"input": "Hello there.", "voice": "alloy", "response_format": "mp3"}
+
+
+@contextmanager
+def upstream(chunks: int, gap_ms: float) -> Iterator[str]:
+    """A fake upstream process; yields its `/v1` base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "tests.support.upstream", "--port", str(port)]
+    command += ["--chunks", str(chunks), "--gap-ms", str(gap_ms)]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT)
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.post(f"{base}/audio/speech", json={**BODY, "model": "tts-1"}, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def config(instant: str, streamed: str, dead: str) -> str:
+    """Three providers and the routes over them."""
+
+    def provider(name: str, url: str) -> str:
+        return (
+            f'[providers.{name}]\nplugin = "openai-compatible"\n'
+            f"breaker = {{ consecutive_failures = 1, open_seconds = 3600 }}\n"
+            f'[providers.{name}.options]\nbase_url = "{url}"\nmodels = ["tts-1"]\n'
+        )
+
+    def route(model: str, *names: str) -> str:
+        chain = ", ".join(f'{{ provider = "{name}", model = "tts-1" }}' for name in names)
+        return f'[[routes]]\nmodel = "{model}"\nchain = [{chain}]\n'
+
+    return "\n".join(
+        [
+            provider("instant", instant),
+            provider("streamed", streamed),
+            provider("dead", dead),
+            route("instant", "instant"),
+            route("streamed", "streamed"),
+            route("dead-first", "dead", "instant"),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one side of a comparison sends its requests."""
+
+    url: str
+    model: str
+    headers: dict[str, str]
+
+
+def timings(client: httpx.Client, target: Target) -> tuple[float, float]:
+    """(time to first byte, total) of one request, in milliseconds."""
+    began = time.perf_counter()
+    body = {**BODY, "model": target.model}
+    with client.stream("POST", target.url, json=body, headers=target.headers) as response:
+        stream = response.iter_raw()
+        next(stream)
+        first = time.perf_counter()
+        for _ in stream:
+            pass
+        assert response.status_code == 200, response.status_code
+    return (first - began) * 1000, (time.perf_counter() - began) * 1000
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The `fraction` quantile of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def compare(router: Target, direct: Target) -> dict[str, float]:
+    """Sequential requests, alternating: p50/p99 of total and first-byte times, both sides."""
+    sides: dict[str, list[tuple[float, float]]] = {"router": [], "direct": []}
+    with httpx.Client(timeout=30) as client:
+        for _ in range(20):
+            timings(client, router)
+            timings(client, direct)
+        for _ in range(SEQUENTIAL):
+            sides["router"].append(timings(client, router))
+            sides["direct"].append(timings(client, direct))
+    figures: dict[str, float] = {}
+    for side, samples in sides.items():
+        firsts, totals = [s[0] for s in samples], [s[1] for s in samples]
+        figures[f"{side}_total_p50"] = percentile(totals, 0.5)
+        figures[f"{side}_total_p99"] = percentile(totals, 0.99)
+        figures[f"{side}_first_p50"] = percentile(firsts, 0.5)
+        figures[f"{side}_first_p99"] = percentile(firsts, 0.99)
+    return figures
+
+
+def wrk(target: Target, script_dir: Path) -> float:
+    """Requests per second at CONNECTIONS concurrent requests; fails on any non-2xx answer."""
+    script = script_dir / f"{target.model}.lua"
+    lines = [
+        "wrk.method = 'POST'",
+        f"wrk.body = {json.dumps(json.dumps({**BODY, 'model': target.model}))}",
+    ]
+    headers = {"Content-Type": "application/json", **target.headers}
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    script.write_text("\n".join(lines) + "\n")
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{WRK_SECONDS}s", "-s", str(script), target.url]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    if "Non-2xx" in result.stdout:
+        raise RuntimeError(result.stdout)
+    match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+    if match is None:
+        raise RuntimeError(result.stdout)
+    return float(match.group(1))
+
+
+def throughput(router: Target, direct: Target, script_dir: Path) -> tuple[float, float]:
+    """Median requests/s of the router and of the upstream directly, alternating rounds."""
+    routed, direct_rates = [], []
+    for _ in range(WRK_ROUNDS):
+        routed.append(wrk(router, script_dir))
+        direct_rates.append(wrk(direct, script_dir))
+    return statistics.median(routed), statistics.median(direct_rates)
+
+
+def run(
+    router: RunningRouter, key: str, instant: str, streamed: str, scratch: Path
+) -> list[tuple[str, Callable[[], str]]]:
+    """Each measurement, named, as a thunk that returns its Markdown row."""
+    headers = {"authorization": f"Bearer {key}"}
+    speech = f"{router.base_url}/v1/audio/speech"
+
+    def direct(base: str) -> Target:
+        return Target(f"{base}/audio/speech", "tts-1", {})
+
+    def latency(model: str, base: str) -> str:
+        f = compare(Target(speech, model, headers), direct(base))
+        return (
+            f"| {model} | added latency p50 / p99 (ms) | "
+            f"{f['router_total_p50'] - f['direct_total_p50']:.2f} / "
+            f"{f['router_total_p99'] - f['direct_total_p99']:.2f} | "
+            f"router {f['router_total_p50']:.2f} / {f['router_total_p99']:.2f}, "
+            f"direct {f['direct_total_p50']:.2f} / {f['direct_total_p99']:.2f} |"
+        )
+
+    def first_byte(model: str, base: str) -> str:
+        f = compare(Target(speech, model, headers), direct(base))
+        return (
+            f"| {model} | time to first byte p50 (ms) | "
+            f"{f['router_first_p50'] - f['direct_first_p50']:.2f} added | "
+            f"router {f['router_first_p50']:.2f}, direct {f['direct_first_p50']:.2f}; "
+            f"whole stream router {f['router_total_p50']:.1f}, "
+            f"direct {f['direct_total_p50']:.1f} |"
+        )
+
+    def rate(model: str, base: str) -> str:
+        routed, plain = throughput(Target(speech, model, headers), direct(base), scratch)
+        return (
+            f"| {model} | requests/s at {CONNECTIONS} connections | {routed:.0f} | "
+            f"direct {plain:.0f} (router / direct {routed / plain:.2f}) |"
+        )
+
+    return [
+        ("instant latency", lambda: latency("instant", instant)),
+        ("instant rate", lambda: rate("instant", instant)),
+        ("streamed first byte", lambda: first_byte("streamed", streamed)),
+        ("dead-first latency", lambda: latency("dead-first", instant)),
+        ("dead-first rate", lambda: rate("dead-first", instant)),
+    ]
+
+
+def main() -> None:
+    """Measure and print a Markdown table."""
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        instant = stack.enter_context(upstream(chunks=1, gap_ms=0))
+        streamed = stack.enter_context(upstream(chunks=4, gap_ms=25))
+        setup = set_up(Path(tmp), config(instant, streamed, dead))
+        router = stack.enter_context(setup.router())
+        # The first requests to `dead-first` open the dead provider's breaker.
+        for _ in range(3):
+            body = {**BODY, "model": "dead-first"}
+            headers = {"authorization": f"Bearer {setup.key}"}
+            httpx.post(f"{router.base_url}/v1/audio/speech", json=body, headers=headers)
+        print("| model | measure | router | detail |")
+        print("|---|---|---|---|")
+        for _, measure in run(router, setup.key, instant, streamed, Path(tmp)):
+            print(measure(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
