@@ -34,7 +34,7 @@ class CircuitBreaker:
     @property
     def state(self) -> BreakerState:
         """Closed, open, or half-open once the open period is over."""
-        if self._opened_at is None:
+        if self._opened_at is None or not self._settings.enabled:
             return BreakerState.CLOSED
         if self._clock() - self._opened_at < self._settings.open_seconds:
             return BreakerState.OPEN
@@ -48,8 +48,6 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """Whether to try the provider now; a half-open breaker lets one probe through."""
-        if not self._settings.enabled:
-            return True
         state = self.state
         if state is BreakerState.CLOSED:
             return True

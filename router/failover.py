@@ -16,7 +16,7 @@ from providers.errors import (
     ProviderTimeoutError,
 )
 from router.audio.sniff import check_encoded
-from router.breaker import Breakers
+from router.breaker import Breakers, BreakerState
 from router.capabilities import fit_request
 from router.errors import RouterError, ServiceUnavailableError, from_provider_error
 from router.routing import Route, Target
@@ -70,7 +70,7 @@ class Failover:
         refusals: list[RouterError] = []
         last: RouterError | None = None
         while len(attempts) < self._settings.max_attempts:
-            index = self._next(plan, refusals, loop.time())
+            index = self._next(plan, loop.time())
             if index is None:
                 break
             wait = plan.not_before.get(index, 0.0) - loop.time()
@@ -79,12 +79,8 @@ class Failover:
             if wait > 0:
                 await asyncio.sleep(wait)
             target = plan.order[index]
-            try:
-                fitted = fit_request(request, target)
-            except RouterError as refusal:
-                self._breakers[target.provider.name].abandoned()
-                refusals.append(refusal)
-                plan.done.add(index)
+            fitted = self._admit(plan, index, request, refusals)
+            if fitted is None:
                 continue
             started = time.perf_counter()
             try:
@@ -101,13 +97,29 @@ class Failover:
             raise refusals[0]
         raise self._all_open(route)
 
-    def _next(self, plan: _Plan, refusals: list[RouterError], now: float) -> int | None:
+    def _admit(
+        self, plan: _Plan, index: int, request: SpeechRequest, refusals: list[RouterError]
+    ) -> SpeechRequest | None:
+        """`request` in the terms of target `index`, or None if it cannot or may not take it."""
+        target = plan.order[index]
+        try:
+            fitted = fit_request(request, target)
+        except RouterError as refusal:
+            refusals.append(refusal)
+            plan.done.add(index)
+            return None
+        if not self._breakers[target.provider.name].allow():
+            plan.done.add(index)  # a half-open breaker whose one probe is already out
+            return None
+        return fitted
+
+    def _next(self, plan: _Plan, now: float) -> int | None:
         """The index of the target to try next: untried first in order, then the soonest due."""
         candidates: list[tuple[int, float, int]] = []
         for index, target in enumerate(plan.order):
             if index in plan.done:
                 continue
-            if not self._breakers[target.provider.name].allow():
+            if self._breakers[target.provider.name].state is BreakerState.OPEN:
                 plan.done.add(index)
                 continue
             candidates.append((plan.tries.get(index, 0), plan.not_before.get(index, now), index))
