@@ -1,4 +1,4 @@
-"""Kokoro-82M: local English text-to-speech on onnxruntime."""
+"""Kokoro-82M: local English text-to-speech on onnxruntime or PyTorch."""
 
 from providers.kokoro.provider import KokoroOptions, KokoroProvider
 

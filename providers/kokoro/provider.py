@@ -1,4 +1,4 @@
-"""The Kokoro-82M provider: English text to 24 kHz speech on the local CPU."""
+"""The Kokoro-82M provider: English text to 24 kHz speech on the local CPU or GPU."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from providers.errors import (
     ProviderRejectedError,
     ProviderUnavailableError,
 )
+from providers.kokoro.engine import SAMPLE_RATE, BatchingEngine, Device
 from providers.kokoro.g2p import EnglishG2P
-from providers.kokoro.onnx_engine import SAMPLE_RATE, OnnxEngine
+from providers.kokoro.onnx_engine import OnnxEngine
 from providers.kokoro.voices import VoiceCatalog, load_styles, read_voice_names
 from providers.text import split_text
 
@@ -33,6 +34,7 @@ MAX_INPUT_CHARS = 4096
 # Well under the model's 510 phonemes: English runs at about one phoneme per character.
 PIECE_CHARS = 300
 SILENCE_SECONDS = 0.2
+_ENGINE_ONLY = {"onnx": ("threads",), "torch": ("config_path", "device")}
 
 
 class KokoroOptions(BaseModel):
@@ -40,10 +42,12 @@ class KokoroOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    engine: Literal["onnx"] = "onnx"
+    engine: Literal["onnx", "torch"] = "onnx"
     model_path: Path | None = None
     voices_path: Path | None = None
     threads: int | None = Field(default=None, ge=1)
+    config_path: Path | None = None
+    device: Device = "auto"
     workers: int = Field(default=1, ge=1)
     max_queue: int = Field(default=32, ge=0)
 
@@ -58,22 +62,49 @@ def parse_options(name: str, options: Mapping[str, Any]) -> KokoroOptions:
             for error in exc.errors()
         )
         raise ValueError(f"invalid options for Kokoro provider {name!r}: {problems}") from exc
-    for field in ("model_path", "voices_path"):
-        path = getattr(parsed, field)
-        if path is not None and not path.is_file():
-            raise ValueError(
-                f"invalid options for Kokoro provider {name!r}: {field}: no file {path}"
-            )
+    problem = _engine_mismatch(parsed) or _missing_file(parsed)
+    if problem:
+        raise ValueError(f"invalid options for Kokoro provider {name!r}: {problem}")
     return parsed
 
 
+def _engine_mismatch(options: KokoroOptions) -> str | None:
+    """The first option given that the chosen engine does not take."""
+    other = "onnx" if options.engine == "torch" else "torch"
+    for field in _ENGINE_ONLY[other]:
+        if field in options.model_fields_set:
+            return f"{field}: applies only to engine = {other!r}"
+    return None
+
+
+def _missing_file(options: KokoroOptions) -> str | None:
+    """The first path option that names nothing on disk."""
+    for field in ("model_path", "config_path"):
+        path = getattr(options, field)
+        if path is not None and not path.is_file():
+            return f"{field}: no file {path}"
+    voices = options.voices_path
+    if voices is not None and not (voices.is_file() or voices.is_dir()):
+        return f"voices_path: no file or directory {voices}"
+    return None
+
+
+def _load_engine(options: KokoroOptions) -> BatchingEngine:
+    if options.engine == "torch":
+        # Imported here so that the ONNX engine works without torch installed.
+        from providers.kokoro.torch_engine import TorchEngine  # noqa: PLC0415
+
+        return TorchEngine(options.model_path, options.config_path, options.device)
+    return OnnxEngine(options.model_path, threads=options.threads)
+
+
 class _Runtime:
-    """The loaded G2P, voices and ONNX session, used from worker threads."""
+    """The loaded G2P, voices and engine, used from worker threads."""
 
     def __init__(self, options: KokoroOptions) -> None:
         self.g2p = EnglishG2P()
         self.styles = load_styles(options.voices_path)
-        self.engine = OnnxEngine(options.model_path, threads=options.threads)
+        self.engine = _load_engine(options)
         # misaki's spaCy pipeline and espeak-ng (one global C state) are not thread-safe.
         self._g2p_lock = threading.Lock()
 
@@ -89,7 +120,7 @@ class _Runtime:
 
 
 class KokoroProvider:
-    """Kokoro-82M on onnxruntime, with misaki G2P, for English speech."""
+    """Kokoro-82M on onnxruntime or PyTorch, with misaki G2P, for English speech."""
 
     def __init__(self, context: ProviderContext) -> None:
         self.name = context.name
@@ -123,7 +154,7 @@ class KokoroProvider:
         return (self._card,)
 
     async def start(self) -> None:
-        """Load the G2P, the voices and the ONNX session in a worker thread."""
+        """Load the G2P, the voices and the engine in a worker thread."""
         if self._runtime is not None:
             return
         try:

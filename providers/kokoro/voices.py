@@ -60,22 +60,40 @@ def _pack(path: Path | None) -> AbstractContextManager[Path]:
 
 
 def read_voice_names(path: Path | None = None) -> tuple[str, ...]:
-    """The sorted voice names in the npz pack at `path` (default: the five bundled voices)."""
-    with _pack(path) as pack, np.load(pack, allow_pickle=False) as npz:
-        names = tuple(sorted(npz.files))
+    """The sorted voice names at `path`: an npz pack or a directory of .pt voices."""
+    if path is not None and path.is_dir():
+        names = tuple(sorted(voice.stem for voice in path.glob("*.pt")))
+    else:
+        with _pack(path) as pack, np.load(pack, allow_pickle=False) as npz:
+            names = tuple(sorted(npz.files))
     if not names:
-        raise ValueError(f"voice pack {pack} holds no voices")
+        raise ValueError(f"voice pack {path} holds no voices")
     return names
 
 
 def load_styles(path: Path | None = None) -> dict[str, npt.NDArray[np.float32]]:
-    """Every voice's (510, 1, 256) style array from the npz pack at `path`."""
-    with _pack(path) as pack, np.load(pack, allow_pickle=False) as npz:
-        styles = {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
+    """Every voice's (510, 1, 256) style array from `path` (default: the five bundled voices)."""
+    if path is not None and path.is_dir():
+        styles = _load_pt_styles(path)
+    else:
+        with _pack(path) as pack, np.load(pack, allow_pickle=False) as npz:
+            styles = {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
     for name, style in styles.items():
         if style.shape != STYLE_SHAPE:
             raise ValueError(f"voice {name!r} has shape {style.shape}, expected {STYLE_SHAPE}")
     return styles
+
+
+def _load_pt_styles(directory: Path) -> dict[str, npt.NDArray[np.float32]]:
+    """The voices of Hugging Face's hexgrad/Kokoro-82M layout: one tensor per `<name>.pt`."""
+    import torch  # noqa: PLC0415  # an optional extra, needed only for voices in this format
+
+    return {
+        voice.stem: np.asarray(
+            torch.load(voice, map_location="cpu", weights_only=True), dtype=np.float32
+        )
+        for voice in sorted(directory.glob("*.pt"))
+    }
 
 
 def _gender(name: str) -> str | None:

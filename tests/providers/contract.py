@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from providers.api import (
+    Audio,
     BuiltinVoice,
     ModelCard,
     PcmAudio,
@@ -37,16 +38,16 @@ def reference_wav(seconds: float = 2.0, sample_rate: int = 24_000) -> bytes:
     return buffer.getvalue()
 
 
-async def collect(chunks: AsyncIterator[PcmAudio]) -> list[PcmAudio]:
-    """Every chunk of a synthesis."""
-    return [chunk async for chunk in chunks]
+async def collect(chunks: AsyncIterator[Audio]) -> list[PcmAudio]:
+    """Every chunk of a synthesis, each PCM: the contract asks for formats the router encodes."""
+    collected = [chunk async for chunk in chunks]
+    assert all(isinstance(chunk, PcmAudio) for chunk in collected)
+    return [chunk for chunk in collected if isinstance(chunk, PcmAudio)]
 
 
-def request_for(card: ModelCard, text: str = SHORT_TEXT, **fields: object) -> SpeechRequest:
+def request_for(card: ModelCard, text: str = SHORT_TEXT) -> SpeechRequest:
     """A request for `card`'s first voice."""
-    return SpeechRequest(
-        model=card.id, input=text, voice=BuiltinVoice(name=card.voices[0].id), **fields
-    )
+    return SpeechRequest(model=card.id, input=text, voice=BuiltinVoice(name=card.voices[0].id))
 
 
 class ProviderContract:

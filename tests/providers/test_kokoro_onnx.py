@@ -241,7 +241,7 @@ async def test_unstarted_provider_is_unavailable() -> None:
 @pytest.mark.parametrize(
     "options",
     [
-        {"engine": "torch"},
+        {"engine": "gpu"},
         {"unknown": 1},
         {"workers": 0},
         {"max_queue": -1},
