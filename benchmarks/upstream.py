@@ -11,6 +11,7 @@ direct; requests/s from `wrk` at 32 connections, alternating rounds.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.server import REPO_ROOT, RunningRouter, free_port
+from tests.support.server import REPO_ROOT, RunningRouter, free_port, run_router
 from tests.support.setups import set_up
 
 SEQUENTIAL = 400
@@ -211,14 +212,29 @@ def run(
     ]
 
 
+GATEWAY_OFF = "\n[gateway]\nauth = false\nlimits = false\nusage = false\n"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
 def main() -> None:
-    """Measure and print a Markdown table."""
+    """Measure and print a Markdown table; `--gateway-off` measures routing alone."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--gateway-off", action="store_true", help="no auth, limits or usage")
+    args = parser.parse_args()
     dead = f"http://127.0.0.1:{free_port()}/v1"
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         instant = stack.enter_context(upstream(chunks=1, gap_ms=0))
         streamed = stack.enter_context(upstream(chunks=4, gap_ms=25))
-        setup = set_up(Path(tmp), config(instant, streamed, dead))
-        router = stack.enter_context(setup.router())
+        text = config(instant, streamed, dead) + (GATEWAY_OFF if args.gateway_off else "")
+        setup = set_up(Path(tmp), text)
+        router = stack.enter_context(
+            run_router(
+                setup.data,
+                config=setup.config,
+                python_path=setup.plugins,
+                env={"TTS_ROUTER_REDIS_URL": REDIS_URL},
+            )
+        )
         # The first requests to `dead-first` open the dead provider's breaker.
         for _ in range(3):
             body = {**BODY, "model": "dead-first"}
