@@ -12,7 +12,7 @@ import anyio
 import anyio.to_thread
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from providers.api import ModelCard, PcmAudio, ProviderContext, SpeechRequest, VoiceCard
 from providers.errors import (
@@ -25,6 +25,8 @@ from providers.kokoro.engine import SAMPLE_RATE, BatchingEngine, Device
 from providers.kokoro.g2p import EnglishG2P
 from providers.kokoro.onnx_engine import OnnxEngine
 from providers.kokoro.voices import VoiceCatalog, load_styles, read_voice_names
+from providers.options import options_error
+from providers.options import parse_options as read_options
 from providers.text import split_text
 
 __all__ = ["KokoroOptions", "KokoroProvider"]
@@ -54,17 +56,10 @@ class KokoroOptions(BaseModel):
 
 def parse_options(name: str, options: Mapping[str, Any]) -> KokoroOptions:
     """Validate `options`, raising ValueError that names the provider and the bad fields."""
-    try:
-        parsed = KokoroOptions.model_validate(dict(options))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, error['loc'])) or 'options'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ValueError(f"invalid options for Kokoro provider {name!r}: {problems}") from exc
+    parsed = read_options(KokoroOptions, name, options, kind="Kokoro")
     problem = _engine_mismatch(parsed) or _missing_file(parsed)
     if problem:
-        raise ValueError(f"invalid options for Kokoro provider {name!r}: {problem}")
+        raise ValueError(f"{options_error(name, 'Kokoro')}: {problem}")
     return parsed
 
 

@@ -32,6 +32,7 @@ from providers.errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from providers.options import parse_options as read_options
 from providers.upstream.http import ERROR_BODY_LIMIT, UpstreamOptions, status_error, transport_error
 
 DISTRIBUTE_URL = "https://api.distribute.ai"
@@ -86,14 +87,7 @@ Parsed = TypeVar("Parsed")
 
 def parse_options(name: str, options: Mapping[str, Any]) -> DistributeOptions:
     """Validate `options`, raising a ValueError that names the provider and each bad field."""
-    try:
-        return DistributeOptions.model_validate(dict(options))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, error['loc'])) or 'options'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ValueError(f"invalid options for provider {name!r}: {problems}") from exc
+    return read_options(DistributeOptions, name, options)
 
 
 class DistributeProvider:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import numpy as np
 import numpy.typing as npt
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from providers.api import (
     AUDIO_FORMATS,
@@ -29,6 +29,8 @@ from providers.errors import (
     ProviderRejectedError,
     ProviderUnavailableError,
 )
+from providers.options import options_error
+from providers.options import parse_options as read_options
 from providers.upstream.http import ERROR_BODY_LIMIT, UpstreamOptions, status_error, transport_error
 
 OPENAI_VOICES = (
@@ -66,16 +68,9 @@ class OpenAICompatibleOptions(UpstreamOptions):
 
 def parse_options(name: str, options: Mapping[str, Any]) -> OpenAICompatibleOptions:
     """Validate `options`, raising a ValueError that names the provider and each bad field."""
-    try:
-        parsed = OpenAICompatibleOptions.model_validate(dict(options))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, error['loc'])) or 'options'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ValueError(f"invalid options for provider {name!r}: {problems}") from exc
+    parsed = read_options(OpenAICompatibleOptions, name, options)
     if "pcm" not in parsed.formats:
-        raise ValueError(f"invalid options for provider {name!r}: formats: must include 'pcm'")
+        raise ValueError(f"{options_error(name)}: formats: must include 'pcm'")
     return parsed
 
 

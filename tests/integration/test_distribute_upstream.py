@@ -24,7 +24,7 @@ from providers.upstream.distribute import DistributeProvider
 from tests.integration.test_distribute import wav_seconds_and_pitch
 from tests.plugins.scripted import expressive_hz, expressive_seconds
 from tests.support.distribute_upstream import GARBAGE_PATH, FakeDistribute, serving
-from tests.support.server import RunningRouter, settled_usage
+from tests.support.server import RunningRouter, recorded_attempts
 from tests.support.setups import Setup, set_up, write_config
 
 UPSTREAM_KEY = "dai-upstream-key-4f2a"
@@ -104,15 +104,7 @@ class RouterA:
 
     def attempts(self, response: httpx.Response) -> list[tuple[str, int, str | None]]:
         """(provider, status, error code) of each try recorded for `response`."""
-        request_id = response.headers["x-request-id"]
-        settled_usage(self.database, [request_id])
-        with sqlite3.connect(self.database) as db:
-            return db.execute(
-                "select a.provider, a.status, a.error_code from provider_attempts a"
-                " join usage_records u on u.id = a.usage_id where u.request_id = ?"
-                " order by a.attempt",
-                (request_id,),
-            ).fetchall()
+        return recorded_attempts(self.database, response.headers["x-request-id"])
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from tests.support.audio import decode
-from tests.support.server import RunningRouter, free_port, settled_usage
+from tests.support.server import RunningRouter, free_port, recorded_attempts, settled_usage
 from tests.support.setups import set_up
 from tests.support.upstream import (
     AUDIO,
@@ -84,16 +84,8 @@ class Rig:
         )
 
     def attempts(self, response: httpx.Response) -> list[tuple[str, int, str | None]]:
-        """The provider tries recorded in usage for `response`: (provider, status, code)."""
-        request_id = response.headers["x-request-id"]
-        settled_usage(self.database, [request_id])
-        with sqlite3.connect(self.database) as db:
-            return db.execute(
-                "select a.provider, a.status, a.error_code from provider_attempts a"
-                " join usage_records u on u.id = a.usage_id where u.request_id = ?"
-                " order by a.attempt",
-                (request_id,),
-            ).fetchall()
+        """(provider, status, error code) of each try recorded for `response`."""
+        return recorded_attempts(self.database, response.headers["x-request-id"])
 
     def usage(self, response: httpx.Response) -> tuple[Any, ...]:
         """(status, error code, failovers, provider, audio seconds) of `response`'s usage row."""

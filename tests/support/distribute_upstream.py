@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
-
-from tests.support.server import free_port
+from tests.support.upstream import serve_in_thread
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -99,20 +96,6 @@ def _json(status: int, payload: Any) -> tuple[int, str, bytes]:
 
 @contextmanager
 def serving(upstream: FakeDistribute) -> Iterator[str]:
-    """Serve `upstream` on a free loopback port from a thread; yields its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        upstream, host="127.0.0.1", port=port, log_level="critical", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the fake Distribute upstream did not start")
-        threading.Event().wait(0.01)
-    try:
+    """Serve `upstream` on loopback; yields its base URL."""
+    with serve_in_thread(upstream) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

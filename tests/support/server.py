@@ -139,3 +139,15 @@ def settled_usage(database: Path, request_ids: list[str], timeout: float = 10.0)
                 return
         time.sleep(0.05)
     raise TimeoutError(f"usage of {request_ids} did not settle")
+
+
+def recorded_attempts(database: Path, request_id: str) -> list[tuple[str, int, str | None]]:
+    """(provider, status, error code) of each provider try recorded for a settled request."""
+    settled_usage(database, [request_id])
+    with sqlite3.connect(database) as db:
+        return db.execute(
+            "select a.provider, a.status, a.error_code from provider_attempts a"
+            " join usage_records u on u.id = a.usage_id where u.request_id = ?"
+            " order by a.attempt",
+            (request_id,),
+        ).fetchall()

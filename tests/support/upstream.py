@@ -149,26 +149,31 @@ _ANSWERS = {
 
 
 @contextmanager
-def serving(upstream: FakeUpstream) -> Iterator[str]:
-    """Serve `upstream` on a free loopback port from a thread; yields its `/v1` base URL."""
-    for fmt in AUDIO_FORMATS:
-        tone_bytes(fmt)
+def serve_in_thread(app: Any) -> Iterator[int]:
+    """Serve the ASGI `app` on a free loopback port from a thread; yields the port."""
     port = free_port()
-    config = uvicorn.Config(
-        upstream, host="127.0.0.1", port=port, log_level="critical", lifespan="off"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         if not thread.is_alive():
-            raise RuntimeError("the fake upstream did not start")
+            raise RuntimeError(f"{type(app).__name__} did not start")
         threading.Event().wait(0.01)
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield port
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def serving(upstream: FakeUpstream) -> Iterator[str]:
+    """Serve `upstream` on loopback; yields its `/v1` base URL."""
+    for fmt in AUDIO_FORMATS:
+        tone_bytes(fmt)
+    with serve_in_thread(upstream) as port:
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 def main() -> None:
