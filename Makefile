@@ -7,12 +7,19 @@ TORCH_VERSION ?= 2.13.0
 
 .PHONY: serve test lint install
 
-$(VENV)/.installed: pyproject.toml
+# torchaudio's wheels ship a C++ extension linked to one torch release and its CUDA build
+# (2.11.0: CUDA 13); where it cannot load, as beside CPU torch or another torch release,
+# `import torchaudio` fails. Chatterbox and Perth use only its pure-Python parts (Resample,
+# Spectrogram, compliance.kaldi), and torchaudio skips the extension when its library files
+# are absent, so the install deletes them.
+$(VENV)/.installed: pyproject.toml requirements/chatterbox-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==$(TORCH_VERSION)
 	$(BIN)/pip install --quiet -e '.[kokoro,kokoro-torch,chatterbox,test]'
 	$(BIN)/pip install --quiet --no-deps -r requirements/chatterbox-no-deps.txt
+	rm -f $$($(BIN)/python -c "import importlib.util as u; \
+		print(u.find_spec('torchaudio').submodule_search_locations[0])")/lib/*.so
 	touch $@
 
 install: $(VENV)/.installed

@@ -13,6 +13,7 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from providers.api import Provider, ProviderContext
+from providers.errors import ProviderError
 from providers.registry import discover, load_factory
 from router.accounts import Accounts
 from router.admin import admin_router
@@ -189,5 +190,7 @@ async def _start(name: str, provider: Provider) -> None:
     """Start one provider; one that fails stays not ready, and its routes fail over."""
     try:
         await provider.start()
+    except ProviderError as exc:
+        logger.warning("provider %s is not ready: %s", name, exc)
     except Exception:
         logger.exception("provider %s failed to start; it is not ready", name)

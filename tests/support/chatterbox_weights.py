@@ -51,12 +51,10 @@ _TURBO_TEXT_TOKENS = 50276
 
 
 def shallow_backbones(layers: int = TINY_LAYERS) -> dict[str, dict[str, Any]]:
-    """Chatterbox's named T3 backbone configs, `layers` deep; the hidden size stays 1024.
-
-    T3 looks its backbone up by name in `LLAMA_CONFIGS`, and `from_local` always asks for the
-    stock names, so a shallow T3 needs those entries replaced. GPT-2's own token embedding is
-    never used (Turbo deletes it after loading), so it shrinks to a few rows.
-    """
+    """Chatterbox's named T3 backbone configs, `layers` deep; the hidden size stays 1024."""
+    # T3 looks its backbone up by name in `LLAMA_CONFIGS`, and `from_local` always asks for
+    # the stock names, so a shallow T3 needs those entries replaced. GPT-2's own token
+    # embedding is never used (Turbo deletes it after loading), so it shrinks to a few rows.
     return {
         "Llama_520M": {**LLAMA_CONFIGS["Llama_520M"], "num_hidden_layers": layers},
         "GPT2_medium": {**LLAMA_CONFIGS["GPT2_medium"], "n_layer": layers, "vocab_size": 8},
@@ -110,11 +108,11 @@ def _librosa_load() -> Iterator[None]:
         yield
 
 
-def _char_tokenizer(special: list[str], size: int) -> Tokenizer:
+def _char_tokenizer(special: list[str], unknown: str, size: int) -> Tokenizer:
     """A tokenizer of single characters (a BPE without merges), with `special` tokens first."""
     vocab = {token: index for index, token in enumerate([*special, *_LETTERS])}
     assert len(vocab) <= size
-    tokenizer = Tokenizer(models.BPE(vocab, merges=[], unk_token=special[0]))
+    tokenizer = Tokenizer(models.BPE(vocab, merges=[], unk_token=unknown))
     tokenizer.add_special_tokens(special)
     return tokenizer
 
@@ -142,7 +140,7 @@ def write_checkpoint(directory: Path, *, seed: int = 0) -> Path:
     # EnTokenizer insists on [START] and [STOP]; spaces reach the model as [SPACE].
     special = ["[STOP]", "[UNK]", "[SPACE]", "[START]"]
     tokenizer = directory / "tokenizer.json"
-    _char_tokenizer(special, T3Config().text_tokens_dict_size).save(str(tokenizer))
+    _char_tokenizer(special, "[UNK]", T3Config().text_tokens_dict_size).save(str(tokenizer))
     model = ChatterboxTTS(t3, s3gen, voice_encoder, EnTokenizer(str(tokenizer)), "cpu")
     with _librosa_load():
         model.prepare_conditionals(tone_wav(directory / "builtin.wav", BUILTIN_SECONDS, 150.0))
@@ -159,7 +157,9 @@ def write_turbo_checkpoint(directory: Path, *, seed: int = 0) -> Path:
     _save(t3, directory / "t3_turbo_v1.safetensors")
     _save(s3gen, directory / "s3gen_meanflow.safetensors")
     _save(voice_encoder, directory / "ve.safetensors")
-    _char_tokenizer(["<|endoftext|>"], _TURBO_TEXT_TOKENS).save(str(directory / "tokenizer.json"))
+    _char_tokenizer(["<|endoftext|>"], "<|endoftext|>", _TURBO_TEXT_TOKENS).save(
+        str(directory / "tokenizer.json")
+    )
     (directory / "tokenizer_config.json").write_text(
         json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "<|endoftext|>"})
     )
@@ -175,8 +175,7 @@ def write_turbo_checkpoint(directory: Path, *, seed: int = 0) -> Path:
 
 
 def cached_checkpoint(root: Path, name: str, write: Callable[[Path], Path]) -> Path:
-    """The checkpoint `write` makes, kept under `root` for later runs while this module and
-    chatterbox-tts stay the same."""
+    """The checkpoint `write` makes, kept under `root` until this module or chatterbox changes."""
     key = hashlib.sha256(Path(__file__).read_bytes() + version("chatterbox-tts").encode())
     final = root / f"{name}-{key.hexdigest()[:16]}"
     if final.is_dir():
