@@ -8,17 +8,26 @@ import pytest
 
 from router.cli import main
 
+# A file's [providers] replaces the defaults' providers, so it brings its own routes.
+KOKORO_ROUTE = '[[routes]]\nmodel = "kokoro"\nchain = [{ provider = "kokoro", model = "kokoro" }]\n'
+
 
 @pytest.mark.parametrize(
     ("config", "message"),
     [
         ("[server]\nport = 'x'\n", "port"),
-        ('[providers.kokoro]\nplugin = "no-such-plugin"\n', "'no-such-plugin' is not installed"),
+        (
+            '[providers.kokoro]\nplugin = "no-such-plugin"\n' + KOKORO_ROUTE,
+            "'no-such-plugin' is not installed",
+        ),
         (
             '[[routes]]\nmodel = "m"\nchain = [{ provider = "kokoro", model = "missing" }]\n',
             "has no model 'missing'",
         ),
-        ('[providers.kokoro]\nplugin = "kokoro"\noptions = { engine = "gpu" }\n', "engine"),
+        (
+            '[providers.kokoro]\nplugin = "kokoro"\noptions = { engine = "gpu" }\n' + KOKORO_ROUTE,
+            "engine",
+        ),
     ],
 )
 def test_bad_config_exits_2(

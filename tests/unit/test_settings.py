@@ -9,14 +9,20 @@ import pytest
 from router.settings import load_settings
 
 
-def test_embedded_defaults_route_openai_and_distribute_names_to_kokoro() -> None:
+def test_embedded_defaults_route_openai_names_to_kokoro_and_chatterbox_then_kokoro() -> None:
     settings = load_settings(env={})
     assert settings.data_dir == Path("data")
     assert settings.server.port == 8000
-    route, chatterbox = settings.routes
-    assert route.chain[0].provider == "kokoro"
+    route, chatterbox, turbo = settings.routes
+    assert [step.provider for step in route.chain] == ["kokoro"]
     assert {"tts-1", "tts-1-hd", "gpt-4o-mini-tts"} <= set(route.aliases)
-    assert (chatterbox.model, chatterbox.chain[0].provider) == ("Chatterbox", "kokoro")
+    assert chatterbox.model == "Chatterbox"
+    assert [(step.provider, step.model) for step in chatterbox.chain] == [
+        ("chatterbox", "chatterbox"),
+        ("kokoro", "kokoro"),
+    ]
+    assert [step.provider for step in turbo.chain] == ["chatterbox", "kokoro"]
+    assert settings.providers["chatterbox"].options["load_on_cpu"] is False
     assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
     assert settings.resolved_database_url.endswith("/data/tts-router.sqlite3")
 
