@@ -18,6 +18,9 @@ from router.errors import from_provider_error
 from router.routing import Target
 
 CLIENT_CLOSED = 499
+# Passed-through audio up to this size is measured on the event loop (a fraction of a
+# millisecond); longer audio in a worker thread.
+INLINE_PROBE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +76,11 @@ class Speech:
                     output_bytes += len(data)
                     yield data
                 chunk = await anext(upcoming, None)
-            data = await anyio.to_thread.run_sync(self._finish_encoding)
             if self._passed_through:
-                self.usage.audio_seconds = await anyio.to_thread.run_sync(
-                    encoded_seconds, bytes(self._passed_through), self.request.response_format
-                )
+                data = b""
+                self.usage.audio_seconds = await self._passed_through_seconds()
+            else:
+                data = await anyio.to_thread.run_sync(self._finish_encoding)
             if data:
                 first_byte_at = first_byte_at or time.perf_counter()
                 output_bytes += len(data)
@@ -105,9 +108,13 @@ class Speech:
     def _encode(self, chunk: PcmAudio) -> bytes:
         return self._encoder.encode(self._change_speed(chunk))
 
+    async def _passed_through_seconds(self) -> float:
+        data, fmt = bytes(self._passed_through), self.request.response_format
+        if len(data) <= INLINE_PROBE_BYTES:
+            return encoded_seconds(data, fmt)
+        return await anyio.to_thread.run_sync(encoded_seconds, data, fmt)
+
     def _finish_encoding(self) -> bytes:
-        if self._passed_through:
-            return b""
         if self._tempo is not None:
             tail = self._tempo.flush()
             if len(tail.samples):

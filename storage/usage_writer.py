@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -112,7 +113,8 @@ class UsageWriter:
 async def _apply(connection: AsyncConnection, batch: list[_Write]) -> None:
     inserts = [write for write in batch if not write.is_update]
     if inserts:
-        await connection.execute(_upsert(connection), [dict(write.row) for write in inserts])
+        statement = _upsert(connection.dialect.name)
+        await connection.execute(statement, [dict(write.row) for write in inserts])
     await _update(connection, [write.row for write in batch if write.is_update])
     attempts = [
         {"match_request_id": write.row["request_id"], **attempt}
@@ -128,9 +130,10 @@ async def _apply(connection: AsyncConnection, batch: list[_Write]) -> None:
         await connection.execute(insert(ATTEMPTS).values(usage_id=usage_id), attempts)
 
 
-def _upsert(connection: AsyncConnection) -> Insert:
+@functools.cache
+def _upsert(dialect: str) -> Insert:
     """INSERT of usage rows that replaces the row of a `request_id` already written."""
-    module = postgresql if connection.dialect.name == "postgresql" else sqlite
+    module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(USAGE)
     replaced = {
         column.name: statement.excluded[column.name]
@@ -144,6 +147,8 @@ def _upsert(connection: AsyncConnection) -> Insert:
 
 
 async def _update(connection: AsyncConnection, updates: list[Mapping[str, Any]]) -> None:
+    if not updates:
+        return
     statement = update(USAGE).where(USAGE.c.request_id == bindparam("match_request_id"))
     for keys, group in _by_keys(updates).items():
         # Bind names must differ from column names in an executemany UPDATE.

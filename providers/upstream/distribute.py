@@ -259,7 +259,9 @@ class DistributeProvider:
 
     def _refusal(self, response: httpx.Response) -> ProviderError:
         """The error for a non-2xx answer, naming the field an Ajv message blames."""
-        error = status_error(self.name, response, response.content[:ERROR_BODY_LIMIT])
+        error = status_error(
+            self.name, response.status_code, response.headers, response.content[:ERROR_BODY_LIMIT]
+        )
         if isinstance(error, ProviderRejectedError) and error.param is None:
             field = _AJV_FIELD.match(error.message)
             error.param = field.group(1) if field else None
@@ -279,7 +281,7 @@ class DistributeProvider:
         status = response.status_code
         if status >= 500 or status in {408, 429}:
             # File hosts answer HTML or XML, so only the status and Retry-After are worth having.
-            return status_error(self.name, response, b"")
+            return status_error(self.name, response.status_code, response.headers, b"")
         # A 401, 403 or 404 here is an expired or broken URL, not our credentials or request.
         return ProviderProtocolError(f"provider {self.name!r}: its audio URL answered {status}")
 

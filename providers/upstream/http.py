@@ -9,6 +9,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -50,14 +51,16 @@ class UpstreamOptions(BaseModel):
             return os.environ.get(self.api_key_env) or None
         return self.api_key
 
+    def headers(self, auth_header: str = "authorization", scheme: str = "Bearer") -> dict[str, str]:
+        """The headers that carry the key, if there is one."""
+        key = self.key()
+        return {auth_header: f"{scheme} {key}".strip()} if key else {}
+
     def client(
         self, auth_header: str = "authorization", scheme: str = "Bearer"
     ) -> httpx.AsyncClient:
         """An HTTP client for this upstream, carrying its key."""
-        headers: dict[str, str] = {}
-        key = self.key()
-        if key:
-            headers[auth_header] = f"{scheme} {key}".strip()
+        headers = self.headers(auth_header, scheme)
         timeout = httpx.Timeout(self.read_timeout_seconds, connect=self.connect_timeout_seconds)
         limits = httpx.Limits(
             max_connections=self.max_connections, max_keepalive_connections=self.max_connections
@@ -65,6 +68,27 @@ class UpstreamOptions(BaseModel):
         return httpx.AsyncClient(
             base_url=self.base_url.rstrip("/"), headers=headers, timeout=timeout, limits=limits
         )
+
+    def session(self) -> aiohttp.ClientSession:
+        """A lighter HTTP client for relaying every request, carrying the key."""
+        timeout = aiohttp.ClientTimeout(
+            sock_connect=self.connect_timeout_seconds, sock_read=self.read_timeout_seconds
+        )
+        connector = aiohttp.TCPConnector(limit=self.max_connections)
+        return aiohttp.ClientSession(
+            headers=self.headers(), timeout=timeout, connector=connector, auto_decompress=False
+        )
+
+
+def session_error(provider: str, exc: aiohttp.ClientError) -> ProviderError:
+    """The provider error for a failure of an `aiohttp` session to talk to the upstream."""
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return ProviderUnavailableError(f"provider {provider!r}: cannot connect to the upstream")
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return ProviderTimeoutError(f"provider {provider!r}: the upstream stopped answering")
+    return ProviderUnavailableError(
+        f"provider {provider!r}: the upstream connection failed ({type(exc).__name__})"
+    )
 
 
 def transport_error(provider: str, exc: httpx.HTTPError) -> ProviderError:
@@ -78,11 +102,12 @@ def transport_error(provider: str, exc: httpx.HTTPError) -> ProviderError:
     )
 
 
-def status_error(provider: str, response: httpx.Response, body: bytes) -> ProviderError:
+def status_error(
+    provider: str, status: int, headers: Mapping[str, str], body: bytes
+) -> ProviderError:
     """The provider error for an upstream's non-2xx answer, with its own message when safe."""
-    status = response.status_code
     said = vendor_message(body)
-    retry_after = retry_after_seconds(response.headers)
+    retry_after = retry_after_seconds(headers)
     prefix = f"provider {provider!r}: upstream answered {status}"
     if status in {401, 403}:
         # Vendors echo part of the key in these messages; the caller must never see it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import Any
 
-import httpx
+import aiohttp
 import numpy as np
 import numpy.typing as npt
 from pydantic import Field
@@ -31,7 +31,7 @@ from providers.errors import (
 )
 from providers.options import options_error
 from providers.options import parse_options as read_options
-from providers.upstream.http import ERROR_BODY_LIMIT, UpstreamOptions, status_error, transport_error
+from providers.upstream.http import ERROR_BODY_LIMIT, UpstreamOptions, session_error, status_error
 
 OPENAI_VOICES = (
     "alloy",
@@ -94,7 +94,8 @@ class OpenAICompatibleProvider:
             )
             for model in self._options.models
         )
-        self._client: httpx.AsyncClient | None = None
+        self._url = self._options.base_url.rstrip("/") + "/audio/speech"
+        self._session: aiohttp.ClientSession | None = None
         self._reachable = True
 
     def models(self) -> Sequence[ModelCard]:
@@ -103,23 +104,23 @@ class OpenAICompatibleProvider:
 
     async def start(self) -> None:
         """Open the connection pool."""
-        if self._client is None:
-            self._client = self._options.client()
+        if self._session is None:
+            self._session = self._options.session()
 
     async def close(self) -> None:
         """Close the connection pool."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     def ready(self) -> bool:
         """Started, and the upstream answered the last time it was called."""
-        return self._client is not None and self._reachable
+        return self._session is not None and self._reachable
 
     async def synthesize(self, request: SpeechRequest) -> AsyncGenerator[Audio, None]:
         """Stream the upstream's audio: as it is when the format is native, else as PCM."""
-        client = self._client
-        if client is None:
+        session = self._session
+        if session is None:
             raise ProviderUnavailableError(f"provider {self.name!r} is not started")
         card = self._card(request)
         voice = request.voice
@@ -131,22 +132,23 @@ class OpenAICompatibleProvider:
         passthrough = request.response_format in card.native_formats
         body = self._body(request, voice.name, request.response_format if passthrough else "pcm")
         try:
-            async with client.stream("POST", "/audio/speech", json=body) as response:
+            async with session.post(self._url, json=body) as response:
                 self._reachable = True
-                if response.status_code != 200:
-                    raise status_error(self.name, response, await _head(response))
-                _check_media_type(self.name, response)
-                chunks = response.aiter_bytes()
+                if response.status != 200:
+                    head = await _head(response.content)
+                    raise status_error(self.name, response.status, response.headers, head)
+                _check_media_type(self.name, response.content_type)
+                chunks = response.content.iter_any()
                 if passthrough:
                     async for data in _regrouped(chunks):
                         yield EncodedAudio(data)
                 else:
                     async for samples in _pcm(chunks):
                         yield PcmAudio(samples, PCM_SAMPLE_RATE)
-        except httpx.HTTPError as exc:
-            if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        except aiohttp.ClientError as exc:
+            if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
                 self._reachable = False
-            raise transport_error(self.name, exc) from exc
+            raise session_error(self.name, exc) from exc
 
     def _card(self, request: SpeechRequest) -> ModelCard:
         for card in self._cards:
@@ -169,18 +171,18 @@ class OpenAICompatibleProvider:
         return body
 
 
-async def _head(response: httpx.Response) -> bytes:
+async def _head(body: aiohttp.StreamReader) -> bytes:
     """The start of an error body, read without trusting its length."""
     head = bytearray()
-    async for data in response.aiter_bytes():
+    async for data in body.iter_any():
         head += data
         if len(head) >= ERROR_BODY_LIMIT:
             break
     return bytes(head)
 
 
-def _check_media_type(provider: str, response: httpx.Response) -> None:
-    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+def _check_media_type(provider: str, content_type: str) -> None:
+    kind = content_type.lower()
     if kind.startswith(("application/json", "text/")):
         raise ProviderProtocolError(f"provider {provider!r} answered {kind} instead of audio")
 
