@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build here; on a GPU host install the CUDA build of torch before `make install`.
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: serve test lint install
+.PHONY: serve test lint install browser
 
 # torchaudio's wheels ship a C++ extension linked to one torch release and its CUDA build
 # (2.11.0: CUDA 13); where it cannot load, as beside CPU torch or another torch release,
@@ -24,6 +24,14 @@ $(VENV)/.installed: pyproject.toml requirements/chatterbox-no-deps.txt
 
 install: $(VENV)/.installed
 
+# The console's browser tests drive Debian's Chromium; Playwright never downloads a browser.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+browser: $(CHROMIUM)
+
 serve: install
 	$(BIN)/tts-router serve
 
@@ -33,5 +41,5 @@ lint: install
 	$(BIN)/mypy
 
 # Warnings are errors, except the few third-party ones pyproject.toml lists under filterwarnings.
-test: lint
+test: lint browser
 	$(BIN)/pytest

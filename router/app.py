@@ -20,6 +20,7 @@ from router.admin import admin_router
 from router.audio.reference import VoiceLimits
 from router.auth import Authenticator, KeyAuthenticator, OpenAuthenticator
 from router.breaker import Breakers, CircuitBreaker
+from router.console import console_router
 from router.dialects.mounts import dialect_routers, rendered_errors
 from router.failover import Failover
 from router.health import HEALTH_HANDLERS
@@ -157,6 +158,7 @@ def create_app(settings: Settings) -> Litestar:
             download_output,
             *dialect_routers(settings.voice_files.max_bytes),
             admin_router(),
+            console_router(),
         ],
         lifespan=[lifespan],
         before_send=[add_request_id],

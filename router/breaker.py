@@ -17,6 +17,11 @@ class BreakerState(enum.IntEnum):
     OPEN = 1
     HALF_OPEN = 2
 
+    @property
+    def label(self) -> str:
+        """The state as health reports word it: `closed`, `open` or `half-open`."""
+        return self.name.lower().replace("_", "-")
+
 
 class CircuitBreaker:
     """Opens after consecutive failures or a failure rate; half-opens for one probe at a time."""

@@ -15,7 +15,7 @@ from router.web import Services, services
 def _providers(found: Services) -> dict[str, dict[str, Any]]:
     states = found.breakers.states()
     return {
-        name: {"ready": provider.ready(), "breaker": states[name].name.lower().replace("_", "-")}
+        name: {"ready": provider.ready(), "breaker": states[name].label}
         for name, provider in found.providers.items()
     }
 

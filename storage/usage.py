@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, update
@@ -13,9 +13,11 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import ProviderAttempt, UsageRecord, utcnow
 
-__all__ = ["UsageRepository", "UsageSummary", "UsageTotals"]
+__all__ = ["ProviderActivity", "UsageRepository", "UsageSummary", "UsageTotals"]
 
 ERROR_STATUS = 400
+# The most recent times to first byte read back per call; enough for stable percentiles.
+FIRST_BYTE_SAMPLES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,15 @@ class UsageSummary:
     by_day: list[tuple[str, UsageTotals]]
     by_model: list[tuple[str, UsageTotals]]
     by_tenant: list[tuple[str, UsageTotals]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderActivity:
+    """A provider's tries since some moment, and the times to first byte of requests it served."""
+
+    attempts: int = 0
+    errors: int = 0
+    first_byte_ms: tuple[float, ...] = ()
 
 
 class UsageRepository:
@@ -101,6 +112,51 @@ class UsageRepository:
             if tenant_id is None:
                 by_tenant = await _grouped(session, UsageRecord.tenant_id, where)
         return UsageSummary(overall, by_day, by_model, by_tenant)
+
+    async def latest(self, tenant_id: str | None, limit: int) -> Sequence[UsageRecord]:
+        """The newest `limit` records, newest first: one tenant's, or everyone's if None."""
+        query = select(UsageRecord).order_by(UsageRecord.id.desc()).limit(limit)
+        if tenant_id is not None:
+            query = query.where(UsageRecord.tenant_id == tenant_id)
+        async with self._sessions() as session:
+            return (await session.scalars(query)).all()
+
+    async def provider_activity(self, since: datetime) -> dict[str, ProviderActivity]:
+        """Per provider, for requests since `since`: tries, failed tries, times to first byte."""
+        recent = UsageRecord.created_at >= since
+        tries = (
+            select(
+                ProviderAttempt.provider,
+                func.count(ProviderAttempt.id),
+                func.coalesce(
+                    func.sum(case((ProviderAttempt.status >= ERROR_STATUS, 1), else_=0)), 0
+                ),
+            )
+            .join(UsageRecord, UsageRecord.id == ProviderAttempt.usage_id)
+            .where(recent)
+            .group_by(ProviderAttempt.provider)
+        )
+        first_bytes = (
+            select(UsageRecord.provider, UsageRecord.time_to_first_byte_ms)
+            .where(
+                recent,
+                UsageRecord.provider.is_not(None),
+                UsageRecord.time_to_first_byte_ms.is_not(None),
+                UsageRecord.status < ERROR_STATUS,
+            )
+            .order_by(UsageRecord.id.desc())
+            .limit(FIRST_BYTE_SAMPLES)
+        )
+        async with self._sessions() as session:
+            counts = {row[0]: (int(row[1]), int(row[2])) for row in await session.execute(tries)}
+            samples: dict[str, list[float]] = {}
+            for provider, milliseconds in await session.execute(first_bytes):
+                if provider is not None and milliseconds is not None:
+                    samples.setdefault(provider, []).append(milliseconds)
+        return {
+            name: ProviderActivity(*counts.get(name, (0, 0)), tuple(samples.get(name, ())))
+            for name in counts.keys() | samples.keys()
+        }
 
     async def rows(
         self, tenant_id: str | None, start_day: date, end_day: date, *, page_size: int = 1000

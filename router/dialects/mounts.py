@@ -53,6 +53,7 @@ _PATH_DIALECTS = {
     "outputs": distribute.DIALECT,
     "audio": aqueduct.DIALECT,
     "admin": openai.DIALECT,
+    "console": openai.DIALECT,
     **{name: name for name in DIALECTS},
 }
 

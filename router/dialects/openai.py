@@ -17,6 +17,7 @@ from providers.api import (
     MAX_INPUT_CHARS,
     MAX_SPEED,
     MIN_SPEED,
+    SAMPLING_CONTROLS,
     AudioFormat,
     BuiltinVoice,
     SpeechRequest,
@@ -39,6 +40,7 @@ DIALECT = "openai"
 _NO_SSE_MODELS = frozenset({"tts-1", "tts-1-hd"})
 # usage.output_tokens counts 20 ms audio frames.
 _AUDIO_FRAMES_PER_SECOND = 50
+_SAMPLING_FIELDS: set[str] = set(SAMPLING_CONTROLS)
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -74,10 +76,19 @@ class CreateSpeechBody(BaseModel):
     stream_format: StreamMode = "audio"
 
 
+class OpenAISpeechBody(CreateSpeechBody):
+    """OpenAI's body plus the sampling controls some models honour (the SDK's `extra_body`)."""
+
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    exaggeration: float | None = Field(default=None, ge=0.0, le=2.0)
+    cfg_weight: float | None = Field(default=None, ge=0.0, le=1.0)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+
+
 def parse_body(raw: bytes) -> CreateSpeechBody:
     """Validate a request body, raising OpenAI-worded errors."""
     try:
-        body = CreateSpeechBody.model_validate_json(raw)
+        body = OpenAISpeechBody.model_validate_json(raw)
     except ValidationError as exc:
         raise invalid_request(exc) from None
     return check_body(body)
@@ -111,6 +122,7 @@ def to_internal(body: CreateSpeechBody) -> SpeechRequest:
         speed=body.speed,
         instructions=body.instructions,
         stream=body.stream_format,
+        **body.model_dump(include=_SAMPLING_FIELDS, exclude_none=True),
     )
 
 
