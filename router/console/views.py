@@ -88,8 +88,14 @@ def _public_voices(route: Route) -> list[dict[str, str]]:
 
 
 def model_view(name: str, route: Route, states: Mapping[str, BreakerState]) -> dict[str, Any]:
-    """A public model name: what its route's targets can do together (any target may serve)."""
-    cards = [target.card for target in route.targets]
+    """A public model name: what the targets that can serve it now can do together.
+
+    A target whose provider is not ready (a GPU model on a CPU host) is left out, since its
+    requests fail over to the others; when none is ready, every target counts.
+    """
+    cards = [target.card for target in route.targets if target.provider.ready()] or [
+        target.card for target in route.targets
+    ]
     controls = [
         control_view(control)
         for control in SAMPLING_CONTROLS
