@@ -33,7 +33,13 @@ from providers.errors import (
     ProviderUnavailableError,
 )
 from providers.options import parse_options as read_options
-from providers.upstream.http import ERROR_BODY_LIMIT, UpstreamOptions, status_error, transport_error
+from providers.upstream.http import (
+    ERROR_BODY_LIMIT,
+    UpstreamOptions,
+    card_for,
+    status_error,
+    transport_error,
+)
 
 DISTRIBUTE_URL = "https://api.distribute.ai"
 SYNC_PATH = "/v1/audio/speech"
@@ -160,19 +166,14 @@ class DistributeProvider:
 
     def _body(self, request: SpeechRequest) -> dict[str, Any]:
         voice = request.voice
-        if not isinstance(voice, BuiltinVoice) or not self._card(request).has_voice(voice.name):
+        card = card_for(self.name, self._cards, request.model)
+        if not isinstance(voice, BuiltinVoice) or not card.has_voice(voice.name):
             shown = voice.name if isinstance(voice, BuiltinVoice) else voice.file_id
             raise ProviderRejectedError(
                 f"provider {self.name!r} has no voice {shown!r}", param="voice"
             )
         body: dict[str, Any] = {"model": request.model, "input": request.input, "voice": voice.name}
         return body | controls_within_range(request)
-
-    def _card(self, request: SpeechRequest) -> ModelCard:
-        for card in self._cards:
-            if card.id == request.model:
-                return card
-        raise ProviderError(f"provider {self.name!r} has no model {request.model!r}")
 
     async def _post(
         self, api: httpx.AsyncClient, path: str, body: dict[str, Any]

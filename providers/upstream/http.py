@@ -6,13 +6,14 @@ import email.utils
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from providers.api import ModelCard
 from providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -78,6 +79,14 @@ class UpstreamOptions(BaseModel):
         return aiohttp.ClientSession(
             headers=self.headers(), timeout=timeout, connector=connector, auto_decompress=False
         )
+
+
+def card_for(provider: str, cards: Sequence[ModelCard], model: str) -> ModelCard:
+    """The card of `model` among a provider's configured upstream models."""
+    for card in cards:
+        if card.id == model:
+            return card
+    raise ProviderError(f"provider {provider!r} has no model {model!r}")
 
 
 def session_error(provider: str, exc: aiohttp.ClientError) -> ProviderError:

@@ -24,14 +24,19 @@ from providers.api import (
     VoiceCard,
 )
 from providers.errors import (
-    ProviderError,
     ProviderProtocolError,
     ProviderRejectedError,
     ProviderUnavailableError,
 )
 from providers.options import options_error
 from providers.options import parse_options as read_options
-from providers.upstream.http import ERROR_BODY_LIMIT, UpstreamOptions, session_error, status_error
+from providers.upstream.http import (
+    ERROR_BODY_LIMIT,
+    UpstreamOptions,
+    card_for,
+    session_error,
+    status_error,
+)
 
 OPENAI_VOICES = (
     "alloy",
@@ -122,7 +127,7 @@ class OpenAICompatibleProvider:
         session = self._session
         if session is None:
             raise ProviderUnavailableError(f"provider {self.name!r} is not started")
-        card = self._card(request)
+        card = card_for(self.name, self._cards, request.model)
         voice = request.voice
         if not isinstance(voice, BuiltinVoice) or not card.has_voice(voice.name):
             shown = voice.name if isinstance(voice, BuiltinVoice) else voice.file_id
@@ -149,12 +154,6 @@ class OpenAICompatibleProvider:
             if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
                 self._reachable = False
             raise session_error(self.name, exc) from exc
-
-    def _card(self, request: SpeechRequest) -> ModelCard:
-        for card in self._cards:
-            if card.id == request.model:
-                return card
-        raise ProviderError(f"provider {self.name!r} has no model {request.model!r}")
 
     def _body(self, request: SpeechRequest, voice: str, fmt: AudioFormat) -> dict[str, Any]:
         body: dict[str, Any] = {
