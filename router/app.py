@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -10,7 +11,7 @@ from datetime import timedelta
 
 import anyio
 from litestar import Litestar
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from providers.api import Provider, ProviderContext
 from providers.errors import ProviderError
@@ -45,10 +46,12 @@ from storage.redis_limits import RedisLimitStore
 from storage.secrets import shared_secret
 from storage.tenants import TenantRepository
 from storage.usage import UsageRepository
+from storage.usage_journal import UsageJournal
 from storage.usage_writer import UsageWriter
 from storage.voice_files import VoiceFileRepository
 
 logger = logging.getLogger("tts_router.app")
+USAGE_JOURNAL_DIR = "usage-journal"
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
@@ -81,7 +84,7 @@ def create_app(settings: Settings) -> Litestar:
             engine = create_engine(settings.resolved_database_url)
             stack.push_async_callback(engine.dispose)
             sessions = session_factory(engine)
-            keys, usage = KeyRepository(sessions), UsageRepository(sessions)
+            keys = KeyRepository(sessions)
             gateway = settings.gateway
             authenticator: Authenticator = (
                 KeyAuthenticator(keys, cache_seconds=gateway.key_cache_seconds)
@@ -92,11 +95,11 @@ def create_app(settings: Settings) -> Litestar:
                 Limiter(await _limit_store(settings, sessions, stack)) if gateway.limits else None
             )
             stored: UsageLedger = NullLedger()
+            usage = UsageRepository(sessions)
             if gateway.usage:
-                writer = UsageWriter(engine)
-                await writer.start()
-                stack.push_async_callback(writer.close)
-                stored = DatabaseLedger(writer)
+                database_ledger = await _database_ledger(settings, engine, stack)
+                usage = UsageRepository(sessions, pending_writes=database_ledger.flush)
+                stored = database_ledger
             ledger = MeteredLedger(stored, metrics)
             blobs = await open_blob_store(settings.blobs, settings.blob_dir)
             stack.push_async_callback(blobs.close)
@@ -167,6 +170,24 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=None,
         debug=False,
     )
+
+
+async def _database_ledger(
+    settings: Settings, engine: AsyncEngine, stack: AsyncExitStack
+) -> DatabaseLedger:
+    journal = UsageJournal(settings.data_dir / USAGE_JOURNAL_DIR)
+    journal.open()
+    stack.callback(journal.close)
+    writer = UsageWriter(engine)
+    await writer.start()
+    stack.push_async_callback(writer.close)
+    ledger = DatabaseLedger(writer, journal)
+    await ledger.restore_orphans()
+    restoring = asyncio.create_task(
+        ledger.keep_restoring(settings.gateway.usage_restore_seconds), name="usage-restore"
+    )
+    stack.callback(restoring.cancel)
+    return ledger
 
 
 async def _limit_store(

@@ -123,9 +123,9 @@ class MeteredLedger:
         self._ledger = ledger
         self._metrics = metrics
 
-    async def open(self, event: UsageEvent) -> None:
-        """Store the in-progress row."""
-        await self._ledger.open(event)
+    def open(self, event: UsageEvent) -> None:
+        """Keep the in-progress row."""
+        self._ledger.open(event)
 
     async def close(self, event: UsageEvent) -> None:
         """Count the outcome, then store it."""

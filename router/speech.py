@@ -143,10 +143,6 @@ class SpeechService:
         route = self._route(call.principal, request)
         request = await self._with_reference(call.principal, request)
         call.recorded = True
-        # The in-progress row is written while the limits are claimed and the provider makes
-        # its first audio; it is committed before the 200 is sent, so every answered request
-        # has its row.
-        opened = asyncio.ensure_future(self._ledger.open(event))
         admission = Admission()
         try:
             if self._limiter is not None:
@@ -156,20 +152,20 @@ class SpeechService:
             started = await self._failover.first_audio(request, route, event.attempts)
         except BaseException as exc:
             await admission.finish(produced_audio=False)
-            await opened
             if isinstance(exc, RouterError):
                 event.status, event.error_code = exc.status, exc.error_code
                 exc.headers.update(attempt_headers(event))
             event.latency_ms = call.elapsed_ms()
-            await self._ledger.close(event)
+            await self._ledger.record(event)
             raise
+        event.provider, event.upstream_model = started.target.provider.name, started.target.card.id
         try:
-            await opened
+            # Before the 200 is sent, so that every answered request has its row.
+            self._ledger.open(event)
         except BaseException:
             await started.stream.aclose()
             await admission.finish(produced_audio=False)
             raise
-        event.provider, event.upstream_model = started.target.provider.name, started.target.card.id
         return Speech(
             request=request,
             target=started.target,

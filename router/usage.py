@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -9,7 +11,10 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from storage.models import IN_PROGRESS, utcnow
+from storage.usage_journal import UsageJournal
 from storage.usage_writer import UsageWriter
+
+logger = logging.getLogger("tts_router.usage")
 
 
 class Price(BaseModel):
@@ -67,10 +72,10 @@ class UsageEvent:
 
 
 class UsageLedger(Protocol):
-    """Where usage goes: an in-progress row before audio is sent, then its outcome."""
+    """Where usage goes: an answered request's row as it starts streaming, then its outcome."""
 
-    async def open(self, event: UsageEvent) -> None:
-        """Store the request as in progress, with its provider attempts."""
+    def open(self, event: UsageEvent) -> None:
+        """Keep the answered request's row durably, before its first byte is sent."""
         ...
 
     async def close(self, event: UsageEvent) -> None:
@@ -85,8 +90,8 @@ class UsageLedger(Protocol):
 class NullLedger:
     """Records nothing: usage metering switched off."""
 
-    async def open(self, event: UsageEvent) -> None:
-        """Nothing to store."""
+    def open(self, event: UsageEvent) -> None:
+        """Nothing to keep."""
 
     async def close(self, event: UsageEvent) -> None:
         """Nothing to store."""
@@ -96,22 +101,59 @@ class NullLedger:
 
 
 class DatabaseLedger:
-    """One usage row per request and one attempt row per provider try, written in batches."""
+    """One usage row per request and one attempt row per provider try, written in batches.
 
-    def __init__(self, writer: UsageWriter) -> None:
+    An answered request is journaled before its first byte and written to the database once it
+    ends, so it costs one database write; journals of processes that died are restored.
+    """
+
+    def __init__(self, writer: UsageWriter, journal: UsageJournal) -> None:
         self._writer = writer
+        self._journal = journal
 
-    async def open(self, event: UsageEvent) -> None:
-        """Insert the in-progress row."""
-        await self._writer.insert(_row(event))
+    def open(self, event: UsageEvent) -> None:
+        """Journal the in-progress row."""
+        self._journal.append(event.request_id, _row(event), _attempts(event))
 
     async def close(self, event: UsageEvent) -> None:
-        """Write the outcome and the provider attempts onto the row."""
-        await self._writer.update(event.request_id, _outcome(event), _attempts(event))
+        """Write the finished row and its provider attempts, then settle its journal entry."""
+        await self._writer.insert(_row(event), _attempts(event))
+        self._journal.settle(event.request_id)
 
     async def record(self, event: UsageEvent) -> None:
         """Insert a finished row."""
         await self._writer.insert(_row(event), _attempts(event))
+
+    async def flush(self) -> None:
+        """Wait until the rows queued so far are written."""
+        await self._writer.flush()
+
+    async def restore_orphans(self) -> int:
+        """Write the rows that dead processes journaled and never wrote; returns how many."""
+        restored = 0
+        for orphan in self._journal.claim_orphans():
+            latest = {entry.row["request_id"]: entry for entry in orphan.entries}
+            try:
+                restored += await self._writer.restore(
+                    [(entry.row, entry.attempts) for entry in latest.values()]
+                )
+            except Exception:
+                orphan.release()
+                logger.exception("could not restore the usage journal %s", orphan.path.name)
+                continue
+            orphan.discard()
+        if restored:
+            logger.info("restored %d usage rows from the journals of stopped processes", restored)
+        return restored
+
+    async def keep_restoring(self, interval: float) -> None:
+        """Restore orphaned journals every `interval` seconds, until cancelled."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.restore_orphans()
+            except OSError:
+                logger.exception("could not read the usage journals")
 
 
 def _row(event: UsageEvent) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -54,8 +54,19 @@ class ProviderActivity:
 class UsageRepository:
     """Stores and reads usage records and their provider attempts."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        pending_writes: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._pending_writes = pending_writes
+
+    async def _written(self) -> None:
+        """Wait for this process's queued usage writes, so a caller reads its own requests."""
+        if self._pending_writes is not None:
+            await self._pending_writes()
 
     async def add(self, record: UsageRecord) -> None:
         """Insert one finished record and commit it."""
@@ -92,6 +103,7 @@ class UsageRepository:
 
     async def for_request(self, tenant_id: str, request_id: str) -> Sequence[UsageRecord]:
         """The records of one request, scoped to its tenant."""
+        await self._written()
         query = select(UsageRecord).where(
             UsageRecord.tenant_id == tenant_id, UsageRecord.request_id == request_id
         )
@@ -102,6 +114,7 @@ class UsageRepository:
         self, tenant_id: str | None, start_day: date, end_day: date
     ) -> UsageSummary:
         """Totals for days in [start_day, end_day): one tenant's, or everyone's if None."""
+        await self._written()
         where = _in_scope(tenant_id, start_day, end_day)
         totals = select(*_TOTALS).where(*where)
         async with self._sessions() as session:
@@ -115,6 +128,7 @@ class UsageRepository:
 
     async def latest(self, tenant_id: str | None, limit: int) -> Sequence[UsageRecord]:
         """The newest `limit` records, newest first: one tenant's, or everyone's if None."""
+        await self._written()
         query = select(UsageRecord).order_by(UsageRecord.id.desc()).limit(limit)
         if tenant_id is not None:
             query = query.where(UsageRecord.tenant_id == tenant_id)
@@ -123,6 +137,7 @@ class UsageRepository:
 
     async def provider_activity(self, since: datetime) -> dict[str, ProviderActivity]:
         """Per provider, for requests since `since`: tries, failed tries, times to first byte."""
+        await self._written()
         recent = UsageRecord.created_at >= since
         tries = (
             select(
@@ -162,6 +177,7 @@ class UsageRepository:
         self, tenant_id: str | None, start_day: date, end_day: date, *, page_size: int = 1000
     ) -> AsyncIterator[UsageRecord]:
         """Records for days in [start_day, end_day), in id order, read a page at a time."""
+        await self._written()
         where = _in_scope(tenant_id, start_day, end_day)
         after = 0
         while True:

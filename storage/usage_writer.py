@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Insert, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.models import ProviderAttempt, UsageRecord
@@ -20,6 +21,7 @@ logger = logging.getLogger("tts_router.usage")
 
 USAGE: Table = UsageRecord.__table__  # type: ignore[assignment]
 ATTEMPTS: Table = ProviderAttempt.__table__  # type: ignore[assignment]
+RESTORE_CHUNK = 500
 
 
 @dataclass(slots=True)
@@ -40,6 +42,8 @@ class UsageWriter:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        # Held between batches: a checkout with its liveness ping per batch costs round trips.
+        self._connection: AsyncConnection | None = None
 
     async def start(self) -> None:
         """Start the writer task."""
@@ -52,6 +56,7 @@ class UsageWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._drop_connection()
 
     async def insert(
         self, row: Mapping[str, Any], attempts: Sequence[Mapping[str, Any]] = ()
@@ -71,6 +76,38 @@ class UsageWriter:
         """Set `values` on the row of `request_id` and add its attempts; returns once committed."""
         row = {"request_id": request_id, **values}
         await self._submit(_Write(row, attempts, is_update=True))
+
+    async def flush(self) -> None:
+        """Return once every write queued before this call is committed or has failed."""
+        if self._task is None or self._task.done():
+            return
+        marker = _Write({})
+        await self._queue.put(marker)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(marker.done)
+
+    async def restore(
+        self, rows: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]
+    ) -> int:
+        """Insert each (row, attempts) whose `request_id` has no row yet; returns how many."""
+        restored = 0
+        async with self._engine.begin() as connection:
+            for start in range(0, len(rows), RESTORE_CHUNK):
+                chunk = rows[start : start + RESTORE_CHUNK]
+                ids = [row["request_id"] for row, _ in chunk]
+                found = await connection.execute(
+                    select(USAGE.c.request_id).where(USAGE.c.request_id.in_(ids))
+                )
+                present = set(found.scalars())
+                missing = [
+                    _Write(row, attempts)
+                    for row, attempts in chunk
+                    if row["request_id"] not in present
+                ]
+                if missing:
+                    await _apply(connection, missing)
+                restored += len(missing)
+        return restored
 
     async def _submit(self, write: _Write) -> None:
         if self._task is None or self._task.done():
@@ -97,8 +134,7 @@ class UsageWriter:
 
     async def _write(self, batch: list[_Write]) -> None:
         try:
-            async with self._engine.begin() as connection:
-                await _apply(connection, batch)
+            await self._commit(batch)
         except Exception as exc:
             logger.exception("could not write %d usage rows", len(batch))
             for write in batch:
@@ -109,9 +145,30 @@ class UsageWriter:
             if not write.done.done():
                 write.done.set_result(None)
 
+    async def _commit(self, batch: list[_Write]) -> None:
+        """Commit `batch` on the writer's connection; one that was lost is replaced once."""
+        for last_try in (False, True):
+            if self._connection is None:
+                self._connection = await self._engine.connect()
+            try:
+                async with self._connection.begin():
+                    await _apply(self._connection, batch)
+                return
+            except Exception as exc:
+                await self._drop_connection()
+                lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+                if last_try or not lost:
+                    raise
+
+    async def _drop_connection(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            with contextlib.suppress(Exception):
+                await connection.close()
+
 
 async def _apply(connection: AsyncConnection, batch: list[_Write]) -> None:
-    inserts = [write for write in batch if not write.is_update]
+    inserts = [write for write in batch if write.row and not write.is_update]
     if inserts:
         statement = _upsert(connection.dialect.name)
         await connection.execute(statement, [dict(write.row) for write in inserts])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -18,8 +20,10 @@ STREAMS = 6
 FINISHED = 4
 
 
-async def start_streams(router: RunningRouter, key: str) -> list[str]:
-    """Finish FINISHED quick requests, then open STREAMS slow ones and read their first bytes."""
+async def start_streams(
+    router: RunningRouter, key: str, before_kill: Callable[[list[str]], None] | None = None
+) -> list[str]:
+    """Finish FINISHED quick requests, open STREAMS slow ones, read their first bytes, kill."""
     headers = {"authorization": f"Bearer {key}"}
     ids: list[str] = []
     async with httpx.AsyncClient(base_url=router.base_url, headers=headers, timeout=60) as client:
@@ -31,10 +35,14 @@ async def start_streams(router: RunningRouter, key: str) -> list[str]:
             client.stream("POST", "/v1/audio/speech", json=body("slow")) for _ in range(STREAMS)
         ]
         responses = [await stream.__aenter__() for stream in streams]
-        for response in responses:
+        # Kept until the kill: a reader dropped early would close its stream.
+        readers = [response.aiter_raw() for response in responses]
+        for response, reader in zip(responses, readers, strict=True):
             assert response.status_code == 200
-            await anext(response.aiter_raw())
+            await anext(reader)
             ids.append(response.headers["x-request-id"])
+        if before_kill is not None:
+            before_kill(ids)
         router.process.send_signal(signal.SIGKILL)
         router.process.wait()
     return ids
@@ -43,6 +51,12 @@ async def start_streams(router: RunningRouter, key: str) -> list[str]:
 def body(model: str) -> dict[str, str]:
     """A speech request for `model`."""
     return {"model": model, "input": "Hello there.", "voice": "alloy", "response_format": "pcm"}
+
+
+def rows(data: Path) -> dict[str, int]:
+    """Each usage row's request id and status, in the router's SQLite database."""
+    with sqlite3.connect(data / "tts-router.sqlite3") as db:
+        return dict(db.execute("select request_id, status from usage_records").fetchall())
 
 
 def test_usage_survives_sigkill(tmp_path: Path) -> None:
@@ -69,3 +83,29 @@ def test_usage_survives_sigkill(tmp_path: Path) -> None:
     # kill stays in progress (status 0).
     assert all(statuses[request_id] in {0, 200} for request_id in ids[:FINISHED])
     assert all(statuses[request_id] == 0 for request_id in ids[FINISHED:])
+
+
+def test_a_running_router_restores_the_rows_of_one_that_died(tmp_path: Path) -> None:
+    plugins = register_plugins(tmp_path / "plugins", SCRIPTED_PLUGIN)
+    config = tmp_path / "router.toml"
+    config.write_text(TEST_CONFIG + "\n[gateway]\nusage_restore_seconds = 0.2\n")
+    data = tmp_path / "data"
+    cli("tenants", "create", "crash", "--data-dir", str(data))
+    key = cli("keys", "create", "--tenant", "crash", "--data-dir", str(data))[-1]
+
+    def not_taken_while_alive(ids: list[str]) -> None:
+        time.sleep(0.6)  # several sweeps of the survivor
+        found = rows(data)
+        assert [found.get(request_id) for request_id in ids[FINISHED:]].count(0) == 0
+
+    with run_router(data, config=config, python_path=plugins):
+        with run_router(data, config=config, python_path=plugins) as dying:
+            ids = asyncio.run(start_streams(dying, key, not_taken_while_alive))
+        deadline = time.monotonic() + 20
+        while not set(ids) <= set(rows(data)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert {request_id: rows(data).get(request_id) for request_id in ids[FINISHED:]} == (
+            dict.fromkeys(ids[FINISHED:], 0)
+        )
+    assert sorted(rows(data)) == sorted(ids)
+    assert not list((data / "usage-journal").glob("*.jsonl"))
