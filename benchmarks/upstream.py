@@ -5,8 +5,10 @@ Two fake OpenAI-style upstreams run as their own processes: an instant one (the 
 at once) and a streaming one (4 chunks, 25 ms apart). The router serves three models:
 `instant` and `streamed` (one provider each) and `dead-first` (a provider whose port refuses
 connections, then the instant upstream; its breaker opens on the first requests and stays open).
-Latency and time to first byte are taken from sequential requests, alternating router and
-direct; requests/s from `wrk` at 32 connections, alternating rounds.
+Two routers run at once, one with the gateway on (database key, limits in Redis, usage rows)
+and one with it off (routing alone). Latency and time to first byte are taken from sequential
+requests, taking turns between the two routers and the upstream called directly; requests/s
+from `wrk` at 32 connections, in alternating rounds.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.server import REPO_ROOT, RunningRouter, free_port, run_router
+from tests.support.server import REPO_ROOT, free_port, run_router
 from tests.support.setups import set_up
 
 SEQUENTIAL = 400
@@ -117,23 +119,24 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def compare(router: Target, direct: Target) -> dict[str, float]:
-    """Sequential requests, alternating: p50/p99 of total and first-byte times, both sides."""
-    sides: dict[str, list[tuple[float, float]]] = {"router": [], "direct": []}
+def compare(targets: dict[str, Target]) -> dict[str, dict[str, float]]:
+    """Sequential requests, taking turns: p50/p99 of total and first-byte times, per side."""
+    samples: dict[str, list[tuple[float, float]]] = {side: [] for side in targets}
     with httpx.Client(timeout=30) as client:
         for _ in range(20):
-            timings(client, router)
-            timings(client, direct)
+            for target in targets.values():
+                timings(client, target)
         for _ in range(SEQUENTIAL):
-            sides["router"].append(timings(client, router))
-            sides["direct"].append(timings(client, direct))
-    figures: dict[str, float] = {}
-    for side, samples in sides.items():
-        firsts, totals = [s[0] for s in samples], [s[1] for s in samples]
-        figures[f"{side}_total_p50"] = percentile(totals, 0.5)
-        figures[f"{side}_total_p99"] = percentile(totals, 0.99)
-        figures[f"{side}_first_p50"] = percentile(firsts, 0.5)
-        figures[f"{side}_first_p99"] = percentile(firsts, 0.99)
+            for side, target in targets.items():
+                samples[side].append(timings(client, target))
+    figures: dict[str, dict[str, float]] = {}
+    for side, taken in samples.items():
+        firsts, totals = [s[0] for s in taken], [s[1] for s in taken]
+        figures[side] = {
+            "total_p50": percentile(totals, 0.5),
+            "total_p99": percentile(totals, 0.99),
+            "first_p50": percentile(firsts, 0.5),
+        }
     return figures
 
 
@@ -157,50 +160,60 @@ def wrk(target: Target, script_dir: Path) -> float:
     return float(match.group(1))
 
 
-def throughput(router: Target, direct: Target, script_dir: Path) -> tuple[float, float]:
-    """Median requests/s of the router and of the upstream directly, alternating rounds."""
-    routed, direct_rates = [], []
+def throughput(targets: dict[str, Target], script_dir: Path) -> dict[str, float]:
+    """Median requests/s of each side, in alternating rounds."""
+    rates: dict[str, list[float]] = {side: [] for side in targets}
     for _ in range(WRK_ROUNDS):
-        routed.append(wrk(router, script_dir))
-        direct_rates.append(wrk(direct, script_dir))
-    return statistics.median(routed), statistics.median(direct_rates)
+        for side, target in targets.items():
+            rates[side].append(wrk(target, script_dir))
+    return {side: statistics.median(taken) for side, taken in rates.items()}
 
 
 def run(
-    router: RunningRouter, key: str, instant: str, streamed: str, scratch: Path
+    routers: dict[str, str], key: str, instant: str, streamed: str, scratch: Path
 ) -> list[tuple[str, Callable[[], str]]]:
-    """Each measurement, named, as a thunk that returns its Markdown row."""
-    headers = {"authorization": f"Bearer {key}"}
-    speech = f"{router.base_url}/v1/audio/speech"
+    """Each measurement, named, as a thunk that returns its Markdown row.
 
-    def direct(base: str) -> Target:
-        return Target(f"{base}/audio/speech", "tts-1", {})
+    `routers` maps a side's name to its router's base URL; the upstream called directly is
+    the last side.
+    """
+    headers = {"authorization": f"Bearer {key}"}
+
+    def sides(model: str, base: str) -> dict[str, Target]:
+        targets = {
+            side: Target(f"{url}/v1/audio/speech", model, headers) for side, url in routers.items()
+        }
+        return {**targets, "direct": Target(f"{base}/audio/speech", "tts-1", {})}
 
     def latency(model: str, base: str) -> str:
-        f = compare(Target(speech, model, headers), direct(base))
+        f = compare(sides(model, base))
+        direct = f.pop("direct")
+        added = [
+            f"{v['total_p50'] - direct['total_p50']:.2f} / "
+            f"{v['total_p99'] - direct['total_p99']:.2f}"
+            for v in f.values()
+        ]
         return (
-            f"| {model} | added latency p50 / p99 (ms) | "
-            f"{f['router_total_p50'] - f['direct_total_p50']:.2f} / "
-            f"{f['router_total_p99'] - f['direct_total_p99']:.2f} | "
-            f"router {f['router_total_p50']:.2f} / {f['router_total_p99']:.2f}, "
-            f"direct {f['direct_total_p50']:.2f} / {f['direct_total_p99']:.2f} |"
+            f"| {model} | added latency p50 / p99 (ms) | {' | '.join(added)} | "
+            f"{direct['total_p50']:.2f} / {direct['total_p99']:.2f} |"
         )
 
     def first_byte(model: str, base: str) -> str:
-        f = compare(Target(speech, model, headers), direct(base))
+        f = compare(sides(model, base))
+        direct = f.pop("direct")
+        added = [f"{v['first_p50'] - direct['first_p50']:.2f}" for v in f.values()]
         return (
-            f"| {model} | time to first byte p50 (ms) | "
-            f"{f['router_first_p50'] - f['direct_first_p50']:.2f} added | "
-            f"router {f['router_first_p50']:.2f}, direct {f['direct_first_p50']:.2f}; "
-            f"whole stream router {f['router_total_p50']:.1f}, "
-            f"direct {f['direct_total_p50']:.1f} |"
+            f"| {model} | added time to first byte p50 (ms) | {' | '.join(added)} | "
+            f"{direct['first_p50']:.2f} (whole stream {direct['total_p50']:.1f}) |"
         )
 
     def rate(model: str, base: str) -> str:
-        routed, plain = throughput(Target(speech, model, headers), direct(base), scratch)
+        rates = throughput(sides(model, base), scratch)
+        direct = rates.pop("direct")
+        routed = [f"{value:.0f}" for value in rates.values()]
         return (
-            f"| {model} | requests/s at {CONNECTIONS} connections | {routed:.0f} | "
-            f"direct {plain:.0f} (router / direct {routed / plain:.2f}) |"
+            f"| {model} | requests/s at {CONNECTIONS} connections | {' | '.join(routed)} | "
+            f"{direct:.0f} |"
         )
 
     return [
@@ -217,32 +230,37 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def main() -> None:
-    """Measure and print a Markdown table; `--gateway-off` measures routing alone."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--gateway-off", action="store_true", help="no auth, limits or usage")
-    args = parser.parse_args()
+    """Measure the router with the gateway on and off against the upstream; print Markdown."""
+    argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None).parse_args()
     dead = f"http://127.0.0.1:{free_port()}/v1"
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         instant = stack.enter_context(upstream(chunks=1, gap_ms=0))
         streamed = stack.enter_context(upstream(chunks=4, gap_ms=25))
-        text = config(instant, streamed, dead) + (GATEWAY_OFF if args.gateway_off else "")
-        setup = set_up(Path(tmp), text)
-        router = stack.enter_context(
-            run_router(
-                setup.data,
-                config=setup.config,
-                python_path=setup.plugins,
-                env={"TTS_ROUTER_REDIS_URL": REDIS_URL},
+        routes = config(instant, streamed, dead)
+        routers: dict[str, str] = {}
+        key = ""
+        for side, text in (("gateway on", routes), ("gateway off", routes + GATEWAY_OFF)):
+            directory = Path(tmp) / side.replace(" ", "-")
+            directory.mkdir()
+            setup = set_up(directory, text)
+            key = key or setup.key
+            router = stack.enter_context(
+                run_router(
+                    setup.data,
+                    config=setup.config,
+                    python_path=setup.plugins,
+                    env={"TTS_ROUTER_REDIS_URL": REDIS_URL},
+                )
             )
-        )
-        # The first requests to `dead-first` open the dead provider's breaker.
-        for _ in range(3):
-            body = {**BODY, "model": "dead-first"}
-            headers = {"authorization": f"Bearer {setup.key}"}
-            httpx.post(f"{router.base_url}/v1/audio/speech", json=body, headers=headers)
-        print("| model | measure | router | detail |")
-        print("|---|---|---|---|")
-        for _, measure in run(router, setup.key, instant, streamed, Path(tmp)):
+            routers[side] = router.base_url
+            # The first requests to `dead-first` open the dead provider's breaker.
+            for _ in range(3):
+                body = {**BODY, "model": "dead-first"}
+                auth = {"authorization": f"Bearer {setup.key}"}
+                httpx.post(f"{router.base_url}/v1/audio/speech", json=body, headers=auth)
+        print(f"| model | measure | {' | '.join(routers)} | upstream direct |")
+        print(f"|---|---|{'---|' * len(routers)}---|")
+        for _, measure in run(routers, key, instant, streamed, Path(tmp)):
             print(measure(), flush=True)
 
 

@@ -195,19 +195,24 @@ class SpeechService:
     ) -> None:
         # The slot is freed before the response ends, so the caller's next request finds it
         # free; the usage row is written after.
-        await admission.finish(produced_audio=outcome.audio_seconds > 0)
+        await admission.finish(produced_audio=outcome.output_bytes > 0)
         event.status, event.error_code = outcome.status, outcome.error_code
-        event.audio_seconds, event.output_bytes = outcome.audio_seconds, outcome.output_bytes
+        event.output_bytes = outcome.output_bytes
         if outcome.first_byte_at is not None:
             event.time_to_first_byte_ms = (outcome.first_byte_at - call.started) * 1000
         event.latency_ms = call.elapsed_ms()
+        if self._settle_in_background:
+            self._spawn(self._settle(event, outcome))
+        else:
+            await self._settle(event, outcome)
+
+    async def _settle(self, event: UsageEvent, outcome: StreamOutcome) -> None:
+        """Measure the audio a finished stream sent, price it, and record it."""
+        event.audio_seconds = await outcome.seconds()
         price = self._prices.get(event.provider or "")
         if price is not None:
             event.cost_usd = price.cost(event.input_characters, event.audio_seconds)
-        if self._settle_in_background:
-            self._spawn(self._ledger.close(event))
-        else:
-            await self._ledger.close(event)
+        await self._ledger.close(event)
 
 
 def attempt_headers(event: UsageEvent) -> dict[str, str]:

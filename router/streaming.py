@@ -25,13 +25,13 @@ INLINE_PROBE_BYTES = 256 * 1024
 
 @dataclass(frozen=True, slots=True)
 class StreamOutcome:
-    """How a stream ended and what it sent."""
+    """How a stream ended and what it sent; `seconds()` measures the audio it sent."""
 
     status: int
     error_code: str | None
-    audio_seconds: float
     output_bytes: int
     first_byte_at: float | None
+    seconds: Callable[[], Awaitable[float]]
 
 
 class Speech:
@@ -59,6 +59,7 @@ class Speech:
         self._encoder = AudioEncoder(request.response_format)
         # Audio a provider sent ready-made, kept to measure its duration at the end.
         self._passed_through = bytearray()
+        self._measured = False
 
     async def audio(self) -> AsyncIterator[bytes]:
         """The encoded audio, chunk by chunk; reports the outcome however the stream ends."""
@@ -76,10 +77,8 @@ class Speech:
                     output_bytes += len(data)
                     yield data
                 chunk = await anext(upcoming, None)
-            if self._passed_through:
-                data = b""
-                self.usage.audio_seconds = await self._passed_through_seconds()
-            else:
+            data = b""
+            if not self._passed_through:
                 data = await anyio.to_thread.run_sync(self._finish_encoding)
             if data:
                 first_byte_at = first_byte_at or time.perf_counter()
@@ -92,9 +91,7 @@ class Speech:
             raise error from exc
         finally:
             self._encoder.close()
-            outcome = StreamOutcome(
-                status, error_code, self.usage.audio_seconds, output_bytes, first_byte_at
-            )
+            outcome = StreamOutcome(status, error_code, output_bytes, first_byte_at, self.seconds)
             with anyio.CancelScope(shield=True):
                 await self._stream.aclose()
                 await self._finish(outcome)
@@ -108,11 +105,21 @@ class Speech:
     def _encode(self, chunk: PcmAudio) -> bytes:
         return self._encoder.encode(self._change_speed(chunk))
 
-    async def _passed_through_seconds(self) -> float:
-        data, fmt = bytes(self._passed_through), self.request.response_format
-        if len(data) <= INLINE_PROBE_BYTES:
-            return encoded_seconds(data, fmt)
-        return await anyio.to_thread.run_sync(encoded_seconds, data, fmt)
+    async def seconds(self) -> float:
+        """Seconds of audio sent; audio passed through is measured on the first call.
+
+        Its packets are read after the response ends, off the caller's time.
+        """
+        if self._passed_through and not self._measured:
+            data, fmt = bytes(self._passed_through), self.request.response_format
+            measured = (
+                encoded_seconds(data, fmt)
+                if len(data) <= INLINE_PROBE_BYTES
+                else await anyio.to_thread.run_sync(encoded_seconds, data, fmt)
+            )
+            self.usage.audio_seconds = measured
+            self._measured = True
+        return self.usage.audio_seconds
 
     def _finish_encoding(self) -> bytes:
         if self._tempo is not None:

@@ -164,6 +164,7 @@ async def sse_events(speech: Speech) -> AsyncIterator[bytes]:
         logger.exception("speech stream failed after its first byte")
         yield _sse({"type": "error", **error_body(RouterError("The server had an error."))})
         return
+    await speech.seconds()
     yield _sse({"type": "speech.audio.done", "usage": usage_tokens(speech.usage)})
 
 
