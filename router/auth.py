@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -90,14 +91,28 @@ class OpenAuthenticator:
         """Nothing is cached."""
 
 
+@dataclass(frozen=True, slots=True)
+class _KnownKey:
+    """A looked-up key: the principal it acts as, and what decides whether it still works."""
+
+    principal: Principal
+    secret_hash: str
+    revoked_at: datetime | None
+    expires_at: datetime | None
+
+
 class KeyAuthenticator:
-    """Keys from the database, looked up by hash and cached for a few seconds."""
+    """Keys from the database, looked up by hash and cached for a few seconds.
+
+    Requests that miss the cache at the same moment share one lookup.
+    """
 
     def __init__(self, keys: KeyRepository, *, cache_seconds: float = 2.0) -> None:
         self._keys = keys
-        self._cache: TTLCache[str, tuple[ApiKey, Tenant] | None] = TTLCache(
-            maxsize=10_000, ttl=cache_seconds
-        )
+        self._cache: TTLCache[str, _KnownKey | None] = TTLCache(maxsize=10_000, ttl=cache_seconds)
+        self._lookups: dict[str, asyncio.Future[_KnownKey | None]] = {}
+        # Bumped by forget(), so that a lookup begun before a change is not cached.
+        self._generation = 0
 
     async def authenticate(self, key: str | None) -> Principal:
         """The key's principal; a missing, unknown, revoked or expired key is refused."""
@@ -105,24 +120,46 @@ class KeyAuthenticator:
             msg = "You didn't provide an API key. Send it as `Authorization: Bearer <key>`."
             raise AuthenticationError(msg, code="missing_api_key")
         digest = hash_key(key)
-        if digest in self._cache:
-            found = self._cache[digest]
-        else:
-            found = self._cache[digest] = await self._keys.by_hash(digest)
-        if found is None or not hmac.compare_digest(found[0].secret_hash, digest):
+        known = self._cache.get(digest, _UNCACHED)
+        if known is _UNCACHED:
+            known = await self._look_up(digest)
+        if not isinstance(known, _KnownKey) or not hmac.compare_digest(known.secret_hash, digest):
             raise AuthenticationError("Incorrect API key provided.")
-        api_key, tenant = found
-        _check_usable(api_key, utcnow())
-        return principal_for(api_key, tenant)
+        _check_usable(known, utcnow())
+        return known.principal
 
     def forget(self, key_id: str) -> None:
         """Drop cached lookups of `key_id`."""
-        for digest, found in list(self._cache.items()):
-            if found is not None and found[0].id == key_id:
+        self._generation += 1
+        for digest, known in list(self._cache.items()):
+            if known is not None and known.principal.key_id == key_id:
                 self._cache.pop(digest, None)
 
+    async def _look_up(self, digest: str) -> _KnownKey | None:
+        lookup = self._lookups.get(digest)
+        if lookup is None:
+            lookup = self._lookups[digest] = asyncio.ensure_future(self._fetch(digest))
+            lookup.add_done_callback(lambda _: self._lookups.pop(digest, None))
+        return await asyncio.shield(lookup)
 
-def _check_usable(key: ApiKey, now: datetime) -> None:
+    async def _fetch(self, digest: str) -> _KnownKey | None:
+        generation = self._generation
+        found = await self._keys.by_hash(digest)
+        known = None
+        if found is not None:
+            key, tenant = found
+            known = _KnownKey(
+                principal_for(key, tenant), key.secret_hash, key.revoked_at, key.expires_at
+            )
+        if generation == self._generation:
+            self._cache[digest] = known
+        return known
+
+
+_UNCACHED = object()
+
+
+def _check_usable(key: _KnownKey, now: datetime) -> None:
     if key.revoked_at is not None and key.revoked_at <= now:
         raise AuthenticationError("This API key has been revoked.", code="revoked_api_key")
     if key.expires_at is not None and key.expires_at <= now:

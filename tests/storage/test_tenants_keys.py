@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from router.auth import KeyAuthenticator, generate_key
+from router.errors import AuthenticationError
 from storage.keys import KeyRepository
-from storage.models import ApiKey
+from storage.models import ApiKey, Tenant
 from storage.tenants import TenantExistsError, TenantRepository
 from tests.support.databases import sessions
 
@@ -173,3 +175,35 @@ def test_key_needs_an_existing_tenant(database_url: str) -> None:
             await keys.add(api_key("ten_missing", "a" * 64))
 
     run(database_url, body)
+
+
+class CountingKeys(KeyRepository):
+    """The real repository, counting its lookups by hash."""
+
+    lookups = 0
+
+    async def by_hash(self, secret_hash: str) -> tuple[ApiKey, Tenant] | None:
+        """Count, then look up."""
+        self.lookups += 1
+        return await super().by_hash(secret_hash)
+
+
+def test_concurrent_requests_share_one_key_lookup(database_url: str) -> None:
+    async def main() -> None:
+        async with sessions(database_url) as factory:
+            acme = await TenantRepository(factory).create("acme")
+            keys = CountingKeys(factory)
+            new = generate_key()
+            stored = await keys.add(api_key(acme.id, new.secret_hash))
+            authenticator = KeyAuthenticator(keys, cache_seconds=60)
+            calls = [authenticator.authenticate(new.secret) for _ in range(20)]
+            found = await asyncio.gather(*calls)
+            assert {principal.key_id for principal in found} == {stored.id}
+            assert keys.lookups == 1
+            await keys.revoke(stored.id, datetime.now(UTC))
+            authenticator.forget(stored.id)
+            with pytest.raises(AuthenticationError, match="revoked"):
+                await authenticator.authenticate(new.secret)
+            assert keys.lookups == 2
+
+    asyncio.run(main())
