@@ -160,7 +160,7 @@ def _row(event: UsageEvent) -> dict[str, Any]:
     return {
         "request_id": event.request_id,
         "created_at": event.created_at,
-        "day": event.created_at.strftime("%Y-%m-%d"),
+        "day": event.created_at.date().isoformat(),
         "dialect": event.dialect,
         "tenant_id": event.tenant_id,
         "key_id": event.key_id,

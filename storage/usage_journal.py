@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import uuid
@@ -19,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from storage.models import UsageRecord, UTCDateTime
 
@@ -30,6 +31,7 @@ SEGMENT_BYTES = 4 * 1024 * 1024
 DATETIME_COLUMNS = tuple(
     column.name for column in UsageRecord.__table__.columns if isinstance(column.type, UTCDateTime)
 )
+_ENCODER = msgspec.json.Encoder()
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 
 
@@ -113,8 +115,7 @@ class UsageJournal:
             raise RuntimeError("the usage journal is not open")
         if segment.size >= self._segment_bytes:
             segment = self._roll(segment)
-        entry = {"row": row, "attempts": attempts}
-        data = (json.dumps(entry, default=_encode, separators=(",", ":")) + "\n").encode()
+        data = _ENCODER.encode({"row": row, "attempts": attempts}) + b"\n"
         # One write with O_APPEND: entries from this process never interleave.
         os.write(segment.fd, data)
         segment.size += len(data)
@@ -163,13 +164,13 @@ class UsageJournal:
 
     def _decode(self, line: bytes) -> JournalEntry | None:
         try:
-            data = json.loads(line)
+            data = msgspec.json.decode(line)
             row = dict(data["row"])
             for name in DATETIME_COLUMNS:
                 if row.get(name) is not None:
                     row[name] = datetime.fromisoformat(row[name])
             return JournalEntry(row, list(data["attempts"]))
-        except (ValueError, KeyError, TypeError):
+        except (msgspec.DecodeError, ValueError, KeyError, TypeError):
             logger.warning("skipped an unreadable usage journal line")
             return None
 
@@ -202,9 +203,3 @@ class UsageJournal:
             segment.path.unlink()
         os.close(segment.fd)
         self._segments.pop(segment.path, None)
-
-
-def _encode(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot journal a {type(value).__name__}")
