@@ -117,7 +117,7 @@ class DatabaseLedger:
 
     async def close(self, event: UsageEvent) -> None:
         """Write the finished row and its provider attempts, then settle its journal entry."""
-        await self._writer.insert(_row(event), _attempts(event))
+        await self.record(event)
         self._journal.settle(event.request_id)
 
     async def record(self, event: UsageEvent) -> None:

@@ -101,11 +101,6 @@ class UsageJournal:
         self._pending.clear()
         self._current = None
 
-    @property
-    def pending(self) -> int:
-        """Entries appended and not yet settled."""
-        return len(self._pending)
-
     def append(
         self, request_id: str, row: Mapping[str, Any], attempts: Sequence[Mapping[str, Any]]
     ) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -26,16 +26,17 @@ RESTORE_CHUNK = 500
 
 @dataclass(slots=True)
 class _Write:
+    """A row to upsert with its attempts; an empty row only marks a place in the queue."""
+
     row: Mapping[str, Any]
     attempts: Sequence[Mapping[str, Any]] = ()
-    is_update: bool = False
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
 
 class UsageWriter:
-    """Inserts and updates usage rows in batches; each caller awaits its own commit."""
+    """Upserts usage rows in batches; each caller awaits its own commit."""
 
     def __init__(self, engine: AsyncEngine, *, max_batch: int = 512) -> None:
         self._engine = engine
@@ -66,16 +67,6 @@ class UsageWriter:
         A re-run async job writes its row again under the job's id, so the row is replaced.
         """
         await self._submit(_Write(row, attempts))
-
-    async def update(
-        self,
-        request_id: str,
-        values: Mapping[str, Any],
-        attempts: Sequence[Mapping[str, Any]] = (),
-    ) -> None:
-        """Set `values` on the row of `request_id` and add its attempts; returns once committed."""
-        row = {"request_id": request_id, **values}
-        await self._submit(_Write(row, attempts, is_update=True))
 
     async def flush(self) -> None:
         """Return once every write queued before this call is committed or has failed."""
@@ -168,11 +159,10 @@ class UsageWriter:
 
 
 async def _apply(connection: AsyncConnection, batch: list[_Write]) -> None:
-    inserts = [write for write in batch if write.row and not write.is_update]
+    inserts = [write for write in batch if write.row]
     if inserts:
         statement = _upsert(connection.dialect.name)
         await connection.execute(statement, [dict(write.row) for write in inserts])
-    await _update(connection, [write.row for write in batch if write.is_update])
     attempts = [
         {"match_request_id": write.row["request_id"], **attempt}
         for write in batch
@@ -201,30 +191,3 @@ def _upsert(dialect: str) -> Insert:
         index_elements=[USAGE.c.request_id], set_=replaced
     )
     return upsert
-
-
-async def _update(connection: AsyncConnection, updates: list[Mapping[str, Any]]) -> None:
-    if not updates:
-        return
-    statement = update(USAGE).where(USAGE.c.request_id == bindparam("match_request_id"))
-    for keys, group in _by_keys(updates).items():
-        # Bind names must differ from column names in an executemany UPDATE.
-        values: dict[str, Any] = {key: bindparam(f"new_{key}") for key in keys}
-        params = [
-            {
-                "match_request_id": row["request_id"],
-                **{f"new_{key}": row[key] for key in keys},
-            }
-            for row in group
-        ]
-        await connection.execute(statement.values(values), params)
-
-
-def _by_keys(
-    rows: list[Mapping[str, Any]],
-) -> dict[tuple[str, ...], list[Mapping[str, Any]]]:
-    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
-    for row in rows:
-        keys = tuple(sorted(key for key in row if key != "request_id"))
-        groups.setdefault(keys, []).append(row)
-    return groups
