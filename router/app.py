@@ -178,7 +178,7 @@ async def _database_ledger(
     journal = UsageJournal(settings.data_dir / USAGE_JOURNAL_DIR)
     journal.open()
     stack.callback(journal.close)
-    writer = UsageWriter(engine)
+    writer = UsageWriter(engine, linger_seconds=settings.gateway.usage_batch_seconds)
     await writer.start()
     stack.push_async_callback(writer.close)
     ledger = DatabaseLedger(writer, journal)

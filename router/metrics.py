@@ -127,12 +127,12 @@ class MeteredLedger:
         """Keep the in-progress row."""
         self._ledger.open(event)
 
-    async def close(self, event: UsageEvent) -> None:
-        """Count the outcome, then store it."""
+    def close(self, event: UsageEvent) -> None:
+        """Count the outcome, then keep it."""
         self._metrics.observe(event)
-        await self._ledger.close(event)
+        self._ledger.close(event)
 
-    async def record(self, event: UsageEvent) -> None:
-        """Count a request refused before any provider was tried, then store it."""
+    def record(self, event: UsageEvent) -> None:
+        """Count a request refused before any provider was tried, then keep it."""
         self._metrics.observe(event)
-        await self._ledger.record(event)
+        self._ledger.record(event)

@@ -128,6 +128,8 @@ class GatewaySettings(_Section):
     limits: bool = True
     usage: bool = True
     key_cache_seconds: float = Field(default=2.0, ge=0)
+    # Usage rows finished within this many seconds of each other share one commit.
+    usage_batch_seconds: float = Field(default=0.05, ge=0, le=5)
     # How often a running process looks for usage journals left by processes that died.
     usage_restore_seconds: float = Field(default=30.0, gt=0)
 

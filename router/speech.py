@@ -96,7 +96,7 @@ class SpeechService:
                 event = call.event(request)
                 event.status, event.error_code = exc.status, exc.error_code
                 event.latency_ms = call.elapsed_ms()
-                await self._ledger.record(event)
+                self._ledger.record(event)
             raise
 
     async def check(self, principal: Principal, request: SpeechRequest) -> None:
@@ -156,7 +156,7 @@ class SpeechService:
                 event.status, event.error_code = exc.status, exc.error_code
                 exc.headers.update(attempt_headers(event))
             event.latency_ms = call.elapsed_ms()
-            await self._ledger.record(event)
+            self._ledger.record(event)
             raise
         event.provider, event.upstream_model = started.target.provider.name, started.target.card.id
         try:
@@ -212,7 +212,7 @@ class SpeechService:
         price = self._prices.get(event.provider or "")
         if price is not None:
             event.cost_usd = price.cost(event.input_characters, event.audio_seconds)
-        await self._ledger.close(event)
+        self._ledger.close(event)
 
 
 def attempt_headers(event: UsageEvent) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from storage.models import IN_PROGRESS, utcnow
-from storage.usage_journal import UsageJournal
+from storage.usage_journal import JournalEntry, UsageJournal
 from storage.usage_writer import UsageWriter
 
 logger = logging.getLogger("tts_router.usage")
@@ -72,18 +73,21 @@ class UsageEvent:
 
 
 class UsageLedger(Protocol):
-    """Where usage goes: an answered request's row as it starts streaming, then its outcome."""
+    """Where usage goes: an answered request's row as it starts streaming, then its outcome.
+
+    Each call keeps the row durably before it returns, without waiting for a database.
+    """
 
     def open(self, event: UsageEvent) -> None:
-        """Keep the answered request's row durably, before its first byte is sent."""
+        """Keep the answered request's row, before its first byte is sent."""
         ...
 
-    async def close(self, event: UsageEvent) -> None:
-        """Store the outcome of a request that was opened."""
+    def close(self, event: UsageEvent) -> None:
+        """Keep the outcome of a request that was opened."""
         ...
 
-    async def record(self, event: UsageEvent) -> None:
-        """Store a request that ended before any audio (refused or failed)."""
+    def record(self, event: UsageEvent) -> None:
+        """Keep a request that ended before any audio (refused or failed)."""
         ...
 
 
@@ -93,18 +97,19 @@ class NullLedger:
     def open(self, event: UsageEvent) -> None:
         """Nothing to keep."""
 
-    async def close(self, event: UsageEvent) -> None:
-        """Nothing to store."""
+    def close(self, event: UsageEvent) -> None:
+        """Nothing to keep."""
 
-    async def record(self, event: UsageEvent) -> None:
-        """Nothing to store."""
+    def record(self, event: UsageEvent) -> None:
+        """Nothing to keep."""
 
 
 class DatabaseLedger:
     """One usage row per request and one attempt row per provider try, written in batches.
 
-    An answered request is journaled before its first byte and written to the database once it
-    ends, so it costs one database write; journals of processes that died are restored.
+    Every row is appended to the journal first: an answered request's in-progress row before its
+    first byte, and each finished row before it is queued for the database. A row's journal
+    entries are settled once it is committed; journals of processes that died are restored.
     """
 
     def __init__(self, writer: UsageWriter, journal: UsageJournal) -> None:
@@ -115,14 +120,16 @@ class DatabaseLedger:
         """Journal the in-progress row."""
         self._journal.append(event.request_id, _row(event), _attempts(event))
 
-    async def close(self, event: UsageEvent) -> None:
-        """Write the finished row and its provider attempts, then settle its journal entry."""
-        await self.record(event)
-        self._journal.settle(event.request_id)
+    def close(self, event: UsageEvent) -> None:
+        """Journal the finished row and queue it, with its provider attempts."""
+        self.record(event)
 
-    async def record(self, event: UsageEvent) -> None:
-        """Insert a finished row."""
-        await self._writer.insert(_row(event), _attempts(event))
+    def record(self, event: UsageEvent) -> None:
+        """Journal a finished row and queue it, with its provider attempts."""
+        row, attempts = _row(event), _attempts(event)
+        self._journal.append(event.request_id, row, attempts)
+        settle = functools.partial(self._journal.settle, event.request_id)
+        self._writer.submit(row, attempts, committed=settle)
 
     async def flush(self) -> None:
         """Wait until the rows queued so far are written."""
@@ -130,17 +137,25 @@ class DatabaseLedger:
 
     async def restore_orphans(self) -> int:
         """Write the rows that dead processes journaled and never wrote; returns how many."""
-        restored = 0
-        for orphan in self._journal.claim_orphans():
-            latest = {entry.row["request_id"]: entry for entry in orphan.entries}
-            try:
-                restored += await self._writer.restore(
-                    [(entry.row, entry.attempts) for entry in latest.values()]
-                )
-            except Exception:
+        orphans = self._journal.claim_orphans()
+        if not orphans:
+            return 0
+        latest: dict[str, JournalEntry] = {}
+        for entry in (entry for orphan in orphans for entry in orphan.entries):
+            request_id = entry.row["request_id"]
+            kept = latest.get(request_id)
+            if kept is None or _order(entry) >= _order(kept):
+                latest[request_id] = entry
+        try:
+            restored = await self._writer.restore(
+                [(entry.row, entry.attempts) for entry in latest.values()]
+            )
+        except Exception:
+            for orphan in orphans:
                 orphan.release()
-                logger.exception("could not restore the usage journal %s", orphan.path.name)
-                continue
+            logger.exception("could not restore %d usage journals", len(orphans))
+            return 0
+        for orphan in orphans:
             orphan.discard()
         if restored:
             logger.info("restored %d usage rows from the journals of stopped processes", restored)
@@ -154,6 +169,12 @@ class DatabaseLedger:
                 await self.restore_orphans()
             except OSError:
                 logger.exception("could not read the usage journals")
+
+
+def _order(entry: JournalEntry) -> tuple[bool, datetime]:
+    """Finished rows over in-progress ones, then the later one."""
+    finished: datetime | None = entry.row.get("finished_at")
+    return finished is not None, finished or entry.row["created_at"]
 
 
 def _row(event: UsageEvent) -> dict[str, Any]:

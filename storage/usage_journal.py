@@ -104,7 +104,10 @@ class UsageJournal:
     def append(
         self, request_id: str, row: Mapping[str, Any], attempts: Sequence[Mapping[str, Any]]
     ) -> None:
-        """Record an answered request's row; it stays pending until `settle(request_id)`."""
+        """Record a request's row, which replaces any earlier entry of `request_id`.
+
+        It stays pending until `settle(request_id)`.
+        """
         segment = self._current
         if segment is None:
             raise RuntimeError("the usage journal is not open")
@@ -115,6 +118,7 @@ class UsageJournal:
         os.write(segment.fd, data)
         segment.size += len(data)
         segment.pending += 1
+        self.settle(request_id)
         self._pending[request_id] = segment
 
     def settle(self, request_id: str) -> None:

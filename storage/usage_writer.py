@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Insert, Table, bindparam, insert, select
@@ -24,24 +24,31 @@ ATTEMPTS: Table = ProviderAttempt.__table__  # type: ignore[assignment]
 RESTORE_CHUNK = 500
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Write:
-    """A row to upsert with its attempts; an empty row only marks a place in the queue."""
+    """A row to upsert with its attempts, and what to call once it is committed."""
 
     row: Mapping[str, Any]
     attempts: Sequence[Mapping[str, Any]] = ()
-    done: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    committed: Callable[[], None] | None = None
 
 
 class UsageWriter:
-    """Upserts usage rows in batches; each caller awaits its own commit."""
+    """Upserts usage rows in batches; rows queued within `linger_seconds` share a commit.
 
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 512) -> None:
+    Callers do not wait for the commit: they keep each row durably elsewhere (the usage
+    journal) until its `committed` callback runs.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, *, max_batch: int = 512, linger_seconds: float = 0.0
+    ) -> None:
         self._engine = engine
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
+        self._linger = linger_seconds
+        self._queue: asyncio.Queue[_Write | asyncio.Future[None] | None] = asyncio.Queue()
+        # Set when a batch should be written without lingering: a flush, a backlog, a close.
+        self._hurry = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # Held between batches: a checkout with its liveness ping per batch costs round trips.
         self._connection: AsyncConnection | None = None
@@ -53,29 +60,38 @@ class UsageWriter:
     async def close(self) -> None:
         """Write what is queued, then stop."""
         if self._task is not None:
-            await self._queue.put(None)
+            self._queue.put_nowait(None)
+            self._hurry.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
         await self._drop_connection()
 
-    async def insert(
-        self, row: Mapping[str, Any], attempts: Sequence[Mapping[str, Any]] = ()
+    def submit(
+        self,
+        row: Mapping[str, Any],
+        attempts: Sequence[Mapping[str, Any]] = (),
+        *,
+        committed: Callable[[], None] | None = None,
     ) -> None:
-        """Insert or replace the usage row of its `request_id`, add its attempts; await the commit.
+        """Queue the usage row of a `request_id`, replacing any row it has, with its attempts.
 
         A re-run async job writes its row again under the job's id, so the row is replaced.
         """
-        await self._submit(_Write(row, attempts))
+        if self._task is None or self._task.done():
+            raise RuntimeError("the usage writer is not running")
+        self._queue.put_nowait(_Write(row, attempts, committed))
+        if self._queue.qsize() >= self._max_batch:
+            self._hurry.set()
 
     async def flush(self) -> None:
-        """Return once every write queued before this call is committed or has failed."""
+        """Return once every row queued before this call is committed or has failed."""
         if self._task is None or self._task.done():
             return
-        marker = _Write({})
-        await self._queue.put(marker)
-        with contextlib.suppress(Exception):
-            await asyncio.shield(marker.done)
+        marker = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(marker)
+        self._hurry.set()
+        await asyncio.shield(marker)
 
     async def restore(
         self, rows: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]
@@ -100,41 +116,48 @@ class UsageWriter:
                 restored += len(missing)
         return restored
 
-    async def _submit(self, write: _Write) -> None:
-        if self._task is None or self._task.done():
-            raise RuntimeError("the usage writer is not running")
-        await self._queue.put(write)
-        await asyncio.shield(write.done)
-
     async def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch: list[_Write] = []
             first = await self._queue.get()
-            stopping = first is None
-            if first is not None:
-                batch.append(first)
-            while len(batch) < self._max_batch and not self._queue.empty():
-                item = self._queue.get_nowait()
+            if first is not None and self._linger > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._linger):
+                        await self._hurry.wait()
+            self._hurry.clear()
+            writes: list[_Write] = []
+            markers: list[asyncio.Future[None]] = []
+            item = first
+            while True:
                 if item is None:
                     stopping = True
                     break
-                batch.append(item)
-            if batch:
-                await self._write(batch)
+                if isinstance(item, _Write):
+                    writes.append(item)
+                else:
+                    markers.append(item)
+                if len(writes) >= self._max_batch or self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+            if not self._queue.empty():
+                self._hurry.set()  # a backlog is written at once
+            await self._write(writes)
+            for marker in markers:
+                if not marker.done():
+                    marker.set_result(None)
 
-    async def _write(self, batch: list[_Write]) -> None:
-        try:
-            await self._commit(batch)
-        except Exception as exc:
-            logger.exception("could not write %d usage rows", len(batch))
-            for write in batch:
-                if not write.done.done():
-                    write.done.set_exception(exc)
+    async def _write(self, writes: list[_Write]) -> None:
+        if not writes:
             return
-        for write in batch:
-            if not write.done.done():
-                write.done.set_result(None)
+        try:
+            await self._commit(writes)
+        except Exception:
+            # Their rows stay in the journal, which restores them once this process is gone.
+            logger.exception("could not write %d usage rows", len(writes))
+            return
+        for write in writes:
+            if write.committed is not None:
+                write.committed()
 
     async def _commit(self, batch: list[_Write]) -> None:
         """Commit `batch` on the writer's connection; one that was lost is replaced once."""
@@ -159,10 +182,8 @@ class UsageWriter:
 
 
 async def _apply(connection: AsyncConnection, batch: list[_Write]) -> None:
-    inserts = [write for write in batch if write.row]
-    if inserts:
-        statement = _upsert(connection.dialect.name)
-        await connection.execute(statement, [dict(write.row) for write in inserts])
+    statement = _upsert(connection.dialect.name)
+    await connection.execute(statement, [dict(write.row) for write in batch])
     attempts = [
         {"match_request_id": write.row["request_id"], **attempt}
         for write in batch

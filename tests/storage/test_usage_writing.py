@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 from sqlalchemy import select
 
 from router.usage import DatabaseLedger
@@ -101,6 +102,86 @@ def test_a_live_process_segments_are_never_claimed(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_row_journaled_again_replaces_its_earlier_entry(tmp_path: Path) -> None:
+    journal = UsageJournal(tmp_path, segment_bytes=1)
+    journal.open()
+    answered = request_id()
+    journal.append(answered, row(answered), attempts())
+    [in_progress] = segments(tmp_path)
+    journal.append(answered, row(answered, status=200), attempts())
+    assert in_progress not in segments(tmp_path)  # nothing in it is pending any more
+    journal.settle(answered)
+    journal.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("finished_first", [True, False])
+def test_restoring_prefers_a_finished_row_over_its_in_progress_entry(
+    database_url: str, tmp_path: Path, finished_first: bool
+) -> None:
+    answered = request_id()
+    directory = tmp_path / "journal"
+    for name, status in (("a", 200), ("b", IN_PROGRESS)):
+        dead = UsageJournal(directory)
+        dead.open()
+        dead.append(answered, row(answered, status=status), [])
+        dead.close()
+        [fresh] = [path for path in segments(directory) if len(path.stem) > 1]
+        order = name if finished_first else {"a": "b", "b": "a"}[name]
+        fresh.rename(directory / f"{order}.jsonl")
+
+    async def main() -> None:
+        engine = create_engine(database_url)
+        writer = UsageWriter(engine)
+        await writer.start()
+        try:
+            survivor = UsageJournal(directory)
+            assert await DatabaseLedger(writer, survivor).restore_orphans() == 1
+        finally:
+            await writer.close()
+            await engine.dispose()
+        async with sessions(database_url) as factory, factory() as session:
+            stored = await session.scalar(
+                select(UsageRecord).where(UsageRecord.request_id == answered)
+            )
+        assert stored is not None
+        assert (stored.status, stored.audio_seconds) == (200, 1.5)
+
+    asyncio.run(main())
+    assert list(directory.iterdir()) == []
+
+
+def test_the_writer_lingers_so_that_rows_share_a_commit(database_url: str) -> None:
+    first, second = request_id(), request_id()
+    committed: list[str] = []
+
+    async def stored() -> list[str]:
+        async with sessions(database_url) as factory, factory() as session:
+            found = await session.scalars(
+                select(UsageRecord.request_id).where(UsageRecord.request_id.in_([first, second]))
+            )
+            return sorted(found)
+
+    async def main() -> None:
+        engine = create_engine(database_url)
+        writer = UsageWriter(engine, linger_seconds=60)
+        await writer.start()
+        try:
+            writer.submit(row(first, status=200), committed=lambda: committed.append(first))
+            await asyncio.sleep(0.3)
+            writer.submit(row(second, status=200), committed=lambda: committed.append(second))
+            assert committed == []
+            assert await stored() == []
+            await writer.flush()  # a flush does not linger
+            assert committed == [first, second]
+            assert await stored() == sorted([first, second])
+        finally:
+            await writer.close()
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
 def test_a_torn_line_is_skipped(tmp_path: Path) -> None:
     dead = UsageJournal(tmp_path)
     dead.open()
@@ -128,7 +209,8 @@ def test_restoring_writes_only_rows_the_database_lacks(database_url: str, tmp_pa
             dead.open()
             dead.append(finished, row(finished), [])
             dead.append(cut_off, row(cut_off), attempts())
-            await writer.insert(row(finished, status=200), attempts())
+            writer.submit(row(finished, status=200), attempts())
+            await writer.flush()
             dead.close()
             survivor = UsageJournal(directory)
             survivor.open()
@@ -167,7 +249,8 @@ def test_the_writer_replaces_a_lost_connection(tmp_path: Path) -> None:
         writer = UsageWriter(engine)
         await writer.start()
         try:
-            await writer.insert(row(before, status=200))
+            writer.submit(row(before, status=200))
+            await writer.flush()
             dsn = url.replace("postgresql+asyncpg://", "postgresql://")
             admin = await asyncpg.connect(dsn)
             try:
@@ -178,7 +261,8 @@ def test_the_writer_replaces_a_lost_connection(tmp_path: Path) -> None:
             finally:
                 await admin.close()
             assert killed >= 1
-            await writer.insert(row(after, status=200))
+            writer.submit(row(after, status=200))
+            await writer.flush()
         finally:
             await writer.close()
             await engine.dispose()
