@@ -6,10 +6,11 @@ at once) and a streaming one (4 chunks, 25 ms apart). The router serves three mo
 `instant` and `streamed` (one provider each) and `dead-first` (a provider whose port refuses
 connections, then the instant upstream; its breaker opens on the first requests and stays open).
 Two routers run at once, one with the gateway on (database key, limits in Redis, usage rows)
-and one with it off (routing alone). Latency and time to first byte are taken from sequential
-requests, taking turns by blocks of 20 between the two routers and the upstream called directly
-(each block after 5 unmeasured requests); requests/s from `wrk` at 32 connections, in
-alternating rounds.
+and one with it off (routing alone); beside them, a bare relay (`benchmarks.bare_relay`: uvicorn
+and aiohttp, no routing) shows what any Python relay pays on this machine. Latency and time to
+first byte are taken from sequential requests, taking turns by blocks of 20 between the relays
+and the upstream called directly (each block after 5 unmeasured requests); requests/s from `wrk`
+at 32 connections, in alternating rounds.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,11 +43,11 @@ BODY = {"input": "Hello there.", "voice": "alloy", "response_format": "mp3"}
 
 
 @contextmanager
-def upstream(chunks: int, gap_ms: float) -> Iterator[str]:
-    """A fake upstream process; yields its `/v1` base URL."""
+def serving(module: str, *args: str, model: str) -> Iterator[str]:
+    """`python -m module --port N *args` as its own process; yields its `/v1` base URL once a
+    speech request for `model` is answered."""
     port = free_port()
-    command = [sys.executable, "-m", "tests.support.upstream", "--port", str(port)]
-    command += ["--chunks", str(chunks), "--gap-ms", str(gap_ms)]
+    command = [sys.executable, "-m", module, "--port", str(port), *args]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(command, env=env, cwd=REPO_ROOT)
     base = f"http://127.0.0.1:{port}/v1"
@@ -54,7 +55,7 @@ def upstream(chunks: int, gap_ms: float) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.post(f"{base}/audio/speech", json={**BODY, "model": "tts-1"}, timeout=1)
+                httpx.post(f"{base}/audio/speech", json={**BODY, "model": model}, timeout=1)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
@@ -64,6 +65,17 @@ def upstream(chunks: int, gap_ms: float) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait()
+
+
+def upstream(chunks: int, gap_ms: float) -> AbstractContextManager[str]:
+    """A fake upstream process; yields its `/v1` base URL."""
+    options = ["--chunks", str(chunks), "--gap-ms", str(gap_ms)]
+    return serving("tests.support.upstream", *options, model="tts-1")
+
+
+def bare_relay(routes: dict[str, str]) -> AbstractContextManager[str]:
+    """A bare relay process sending each model to its upstream; yields its base URL."""
+    return serving("benchmarks.bare_relay", "--routes", json.dumps(routes), model="instant")
 
 
 def config(instant: str, streamed: str, dead: str) -> str:
@@ -235,7 +247,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def main() -> None:
-    """Measure the router with the gateway on and off against the upstream; print Markdown."""
+    """Measure the router, gateway on and off, and the bare relay against the upstream."""
     argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None).parse_args()
     dead = f"http://127.0.0.1:{free_port()}/v1"
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
@@ -263,6 +275,9 @@ def main() -> None:
                 body = {**BODY, "model": "dead-first"}
                 auth = {"authorization": f"Bearer {setup.key}"}
                 httpx.post(f"{router.base_url}/v1/audio/speech", json=body, headers=auth)
+        speech = dict.fromkeys(("instant", "dead-first"), f"{instant}/audio/speech")
+        speech["streamed"] = f"{streamed}/audio/speech"
+        routers["bare relay"] = stack.enter_context(bare_relay(speech)).removesuffix("/v1")
         print(f"| model | measure | {' | '.join(routers)} | upstream direct |")
         print(f"|---|---|{'---|' * len(routers)}---|")
         for _, measure in run(routers, key, instant, streamed, Path(tmp)):
