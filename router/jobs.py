@@ -167,6 +167,8 @@ class SpeechJobs:
             await self._fail(job, worker, InternalError(f"The job failed: {type(exc).__name__}."))
             return
         audio = await self._outputs.keep(job.tenant_id, wav, self._retention)
+        # A job is finished only once its usage row is written.
+        await self._speech.flush_usage()
         if not await self._repository.complete(
             job.id, worker, audio_id=audio.id, expires_at=audio.expires_at
         ):
@@ -174,6 +176,7 @@ class SpeechJobs:
             await self._outputs.discard([audio])
 
     async def _fail(self, job: SpeechJob, worker: str, error: RouterError) -> None:
+        await self._speech.flush_usage()
         await self._repository.fail(
             job.id,
             worker,

@@ -136,3 +136,7 @@ class MeteredLedger:
         """Count a request refused before any provider was tried, then keep it."""
         self._metrics.observe(event)
         self._ledger.record(event)
+
+    async def flush(self) -> None:
+        """Wait until the rows kept so far are written."""
+        await self._ledger.flush()

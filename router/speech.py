@@ -181,6 +181,10 @@ class SpeechService:
         self._settling.add(task)
         task.add_done_callback(self._settling.discard)
 
+    async def flush_usage(self) -> None:
+        """Wait until the usage rows of the requests that ended so far are written."""
+        await self._ledger.flush()
+
     async def drain(self) -> None:
         """Wait for every stream still being settled (at shutdown)."""
         while self._settling:

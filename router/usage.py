@@ -90,6 +90,10 @@ class UsageLedger(Protocol):
         """Keep a request that ended before any audio (refused or failed)."""
         ...
 
+    async def flush(self) -> None:
+        """Wait until the rows kept so far are written to the database."""
+        ...
+
 
 class NullLedger:
     """Records nothing: usage metering switched off."""
@@ -102,6 +106,9 @@ class NullLedger:
 
     def record(self, event: UsageEvent) -> None:
         """Nothing to keep."""
+
+    async def flush(self) -> None:
+        """Nothing to write."""
 
 
 class DatabaseLedger:
