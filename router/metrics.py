@@ -127,13 +127,8 @@ class MeteredLedger:
         """Keep the in-progress row."""
         self._ledger.open(event)
 
-    def close(self, event: UsageEvent) -> None:
-        """Count the outcome, then keep it."""
-        self._metrics.observe(event)
-        self._ledger.close(event)
-
     def record(self, event: UsageEvent) -> None:
-        """Count a request refused before any provider was tried, then keep it."""
+        """Count a finished request, then keep it."""
         self._metrics.observe(event)
         self._ledger.record(event)
 

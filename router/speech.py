@@ -216,7 +216,7 @@ class SpeechService:
         price = self._prices.get(event.provider or "")
         if price is not None:
             event.cost_usd = price.cost(event.input_characters, event.audio_seconds)
-        self._ledger.close(event)
+        self._ledger.record(event)
 
 
 def attempt_headers(event: UsageEvent) -> dict[str, str]:

@@ -82,12 +82,8 @@ class UsageLedger(Protocol):
         """Keep the answered request's row, before its first byte is sent."""
         ...
 
-    def close(self, event: UsageEvent) -> None:
-        """Keep the outcome of a request that was opened."""
-        ...
-
     def record(self, event: UsageEvent) -> None:
-        """Keep a request that ended before any audio (refused or failed)."""
+        """Keep a finished request: one that was opened, or one that ended before any audio."""
         ...
 
     async def flush(self) -> None:
@@ -99,9 +95,6 @@ class NullLedger:
     """Records nothing: usage metering switched off."""
 
     def open(self, event: UsageEvent) -> None:
-        """Nothing to keep."""
-
-    def close(self, event: UsageEvent) -> None:
         """Nothing to keep."""
 
     def record(self, event: UsageEvent) -> None:
@@ -126,10 +119,6 @@ class DatabaseLedger:
     def open(self, event: UsageEvent) -> None:
         """Journal the in-progress row."""
         self._journal.append(event.request_id, _row(event), _attempts(event))
-
-    def close(self, event: UsageEvent) -> None:
-        """Journal the finished row and queue it, with its provider attempts."""
-        self.record(event)
 
     def record(self, event: UsageEvent) -> None:
         """Journal a finished row and queue it, with its provider attempts."""
