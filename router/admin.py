@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from litestar import Request, Router, get, patch, post
-from litestar.response import Stream
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from router.accounts import KeyOptions
@@ -14,6 +13,7 @@ from router.auth import Principal
 from router.dialects.validation import invalid_request
 from router.errors import PermissionDeniedError
 from router.settings import Dialect
+from router.streamed import Streamed
 from router.usage_api import csv_rows, date_range, summary_body
 from router.views import key_view, tenant_view
 from router.web import bearer_key, services
@@ -180,11 +180,11 @@ async def export_usage(
     start: str | None = None,
     end: str | None = None,
     tenant: str | None = None,
-) -> Stream:
+) -> Streamed:
     """Every usage row in the range, as CSV."""
     found = services(request)
     tenant_id, first, last = await usage_scope(request, tenant, start, end)
-    return Stream(
+    return Streamed(
         csv_rows(found.usage.rows(tenant_id, first, last)),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="usage-{first}-{last}.csv"'},

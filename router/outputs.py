@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Request, get
-from litestar.response import Stream
 
 from router.audio.wav import mono_wav
 from router.errors import NotFoundError, PermissionDeniedError
 from router.signing import UrlSigner
+from router.streamed import Streamed
 from router.streaming import Speech
 from router.web import services
 from storage.blobs import BlobNotFoundError, BlobStore
@@ -108,11 +108,11 @@ async def download_output(
     name: str,
     expires: str | None = None,
     signature: str | None = None,
-) -> Stream:
+) -> Streamed:
     """GET /outputs/{id}.wav?expires=…&signature=…: stored audio, without an API key."""
     audio, chunks = await services(request).outputs.open(name, expires, signature)
     headers = {"content-length": str(audio.bytes), "cache-control": "private, max-age=3600"}
-    return Stream(chunks, media_type=audio.media_type, headers=headers)
+    return Streamed(chunks, media_type=audio.media_type, headers=headers)
 
 
 async def collect_wav(speech: Speech) -> bytes:

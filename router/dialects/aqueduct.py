@@ -6,13 +6,13 @@ import json
 from typing import Any
 
 from litestar import Request
-from litestar.response import Stream
 from pydantic import ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from router.auth import Principal
 from router.dialects.openai import CreateSpeechBody, check_body, speak_as
 from router.errors import InvalidRequestError, RouterError, UnsupportedMediaTypeError
+from router.streamed import Streamed
 
 DIALECT = "aqueduct"
 
@@ -60,7 +60,7 @@ def _field_message(error: ErrorDetails) -> str:
     return f"{field}: {error['msg']}" if field else error["msg"]
 
 
-async def speak(request: Request[Any, Any, Any], principal: Principal) -> Stream:
+async def speak(request: Request[Any, Any, Any], principal: Principal) -> Streamed:
     """POST /audio/speech or /v1/audio/speech: audio bytes, or SSE events."""
     return await speak_as(DIALECT, parse_body, request, principal)
 

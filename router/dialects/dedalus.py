@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 from litestar import Request
-from litestar.response import Stream
 from pydantic import ConfigDict, ValidationError
 
 from router.auth import Principal
 from router.dialects.openai import CreateSpeechBody, check_body, speak_as
 from router.errors import RouterError, UnprocessableError
+from router.streamed import Streamed
 from router.web import services
 
 DIALECT = "dedalus"
@@ -57,7 +57,7 @@ def parse_body(request: Request[Any, Any, Any], raw: bytes) -> CreateSpeechBody:
     return check_body(body)
 
 
-async def speak(request: Request[Any, Any, Any], principal: Principal) -> Stream:
+async def speak(request: Request[Any, Any, Any], principal: Principal) -> Streamed:
     """POST /v1/audio/speech: audio bytes, or SSE events with `stream_format: "sse"`."""
     return await speak_as(DIALECT, parse_body, request, principal)
 

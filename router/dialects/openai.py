@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from litestar import Request, get
-from litestar.response import Stream
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from providers.api import (
@@ -29,6 +28,7 @@ from router.auth import Principal
 from router.dialects.validation import invalid_request
 from router.errors import InvalidRequestError, RouterError
 from router.speech import SpeechCall
+from router.streamed import Streamed
 from router.streaming import Speech
 from router.usage_api import own_usage
 from router.web import any_key, request_id, services
@@ -168,7 +168,7 @@ async def sse_events(speech: Speech) -> AsyncIterator[bytes]:
     yield _sse({"type": "speech.audio.done", "usage": usage_tokens(speech.usage)})
 
 
-async def speak(request: Request[Any, Any, Any], principal: Principal) -> Stream:
+async def speak(request: Request[Any, Any, Any], principal: Principal) -> Streamed:
     """POST /v1/audio/speech: audio bytes, or SSE events with `stream_format: "sse"`."""
     return await speak_as(DIALECT, lambda _, raw: parse_body(raw), request, principal)
 
@@ -178,7 +178,7 @@ BodyParser = Callable[[Request[Any, Any, Any], bytes], CreateSpeechBody]
 
 async def speak_as(
     dialect: str, parse: BodyParser, request: Request[Any, Any, Any], principal: Principal
-) -> Stream:
+) -> Streamed:
     """Speak an OpenAI-shaped body read by `parse`, recorded under `dialect`."""
     found = services(request)
     call = SpeechCall(request_id(request), dialect, principal)
@@ -187,8 +187,8 @@ async def speak_as(
         speech = await found.speech.open(call, to_internal(body))
     if body.stream_format == "sse":
         headers = {**speech.headers, "cache-control": "no-cache"}
-        return Stream(sse_events(speech), media_type="text/event-stream", headers=headers)
-    return Stream(speech.audio(), media_type=speech.media_type, headers=speech.headers)
+        return Streamed(sse_events(speech), media_type="text/event-stream", headers=headers)
+    return Streamed(speech.audio(), media_type=speech.media_type, headers=speech.headers)
 
 
 @get("/models")
