@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -153,6 +154,9 @@ def create_app(settings: Settings) -> Litestar:
             logger.info(
                 "serving %d models from %d providers", len(list(catalog.names())), len(providers)
             )
+            # What start-up made lives as long as the process; frozen, it is left out of the
+            # collector's full passes, which otherwise walk every module and model weight.
+            gc.freeze()
             yield
 
     return Litestar(
