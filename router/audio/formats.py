@@ -27,6 +27,9 @@ class FormatSpec:
     container_options: Mapping[str, str] = field(default_factory=dict)
     # MP3, AAC and Ogg Opus streams with no audio frame are rejected by decoders.
     silence_when_empty: bool = False
+    # The container states the exact length (Ogg's last granule position, WAV's size); other
+    # lengths FFmpeg estimates from the bit rate, five times off for a VBR mp3 without a header.
+    states_length: bool = False
 
     def output_rate(self, source_rate: int) -> int:
         """The sample rate this format is encoded at, given the source's rate."""
@@ -47,6 +50,7 @@ FORMATS: Mapping[AudioFormat, FormatSpec] = MappingProxyType(
             # Without a page duration the ogg muxer holds every page until the stream closes.
             container_options={"page_duration": "100000"},
             silence_when_empty=True,
+            states_length=True,
         ),
         "aac": FormatSpec("adts", "aac", "audio/aac", silence_when_empty=True),
         "flac": FormatSpec(
@@ -56,7 +60,7 @@ FORMATS: Mapping[AudioFormat, FormatSpec] = MappingProxyType(
             # The default 8 KiB padding leaves room to rewrite tags in place: useless to a stream.
             container_options={"metadata_header_padding": "0"},
         ),
-        "wav": FormatSpec("wav", "pcm_s16le", "audio/wav"),
+        "wav": FormatSpec("wav", "pcm_s16le", "audio/wav", states_length=True),
         "pcm": FormatSpec("s16le", "pcm_s16le", "audio/pcm", sample_rate=24000),
     }
 )
