@@ -1,4 +1,4 @@
-"""The duration of encoded audio, read from its container or its packets, without decoding it."""
+"""The duration of encoded audio, read from its headers or its packets, without decoding it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import av
 
 from providers.api import AudioFormat
 from router.audio.formats import format_spec
+from router.audio.mp3 import mp3_seconds
 
 PCM_BYTES_PER_SECOND = 24_000 * 2
 # Enough to find any format's stream parameters. With FFmpeg's default (5 MB) it read through
@@ -19,6 +20,8 @@ def encoded_seconds(data: bytes, fmt: AudioFormat) -> float:
     """Seconds of audio in `data`, a whole stream in `fmt`; 0 if it cannot be read."""
     if fmt == "pcm":
         return len(data) / PCM_BYTES_PER_SECOND
+    if fmt == "mp3" and (counted := mp3_seconds(data)) is not None:
+        return counted
     spec = format_spec(fmt)
     try:
         options = {"probesize": str(PROBE_BYTES)}
