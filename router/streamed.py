@@ -34,12 +34,13 @@ class _SentByItsTask(ASGIStreamingResponse):
         sending = asyncio.current_task()
         if sending is None:
             raise RuntimeError("a streamed response must be sent from a task")
-        left = False
+        left = sent = False
 
         def client_left(_: asyncio.Future[None]) -> None:
             nonlocal left
-            left = True
-            sending.cancel()
+            if not sent:  # it may run after the last chunk, once this callback was scheduled
+                left = True
+                sending.cancel()
 
         listening = asyncio.ensure_future(_until_disconnect(receive))
         listening.add_done_callback(client_left)
@@ -50,6 +51,7 @@ class _SentByItsTask(ASGIStreamingResponse):
             if not left or sending.uncancel() > 0:
                 raise
         finally:
+            sent = True
             listening.remove_done_callback(client_left)
             listening.cancel()
 
