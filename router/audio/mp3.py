@@ -55,7 +55,7 @@ def mp3_seconds(data: bytes) -> float | None:
         if not (frames == 0 and _is_vbr_tag(data, position, mpeg1, (b3 >> 6) == _MONO)):
             samples += 1152 if mpeg1 else 576
         rate, frames, position = frame_rate, frames + 1, position + size
-    if not samples or position < end - _ID3V1_SIZE or position > end:
+    if not samples or position > end:  # no frame, or the last one cut short
         return None
     return samples / rate
 
