@@ -23,7 +23,8 @@ from router.audio.reference import VoiceLimits
 from router.auth import Authenticator, KeyAuthenticator, OpenAuthenticator
 from router.breaker import Breakers, CircuitBreaker
 from router.console import console_router
-from router.dialects.mounts import dialect_routers, rendered_errors
+from router.dialects.mounts import dialect_error, dialect_routers, rendered_errors
+from router.direct import DirectSpeech
 from router.failover import Failover
 from router.health import HEALTH_HANDLERS
 from router.jobs import SpeechJobs
@@ -65,7 +66,7 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
     return providers
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings) -> DirectSpeech:
     """The service for `settings`; providers load their models when the app starts."""
     providers = build_providers(settings)
     catalog = Catalog.build(settings.routes, providers)
@@ -159,7 +160,7 @@ def create_app(settings: Settings) -> Litestar:
             gc.freeze()
             yield
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *HEALTH_HANDLERS,
             download_output,
@@ -174,6 +175,7 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=None,
         debug=False,
     )
+    return DirectSpeech(app, on_error=dialect_error)
 
 
 async def _database_ledger(

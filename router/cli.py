@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
-from litestar import Litestar
 
 from providers.registry import PluginError
 from router.app import create_app
 from router.cli_accounts import add_account_commands, bootstrap, run_account_command
 from router.config_check import check_config
+from router.direct import DirectSpeech
 from router.errors import RouterError
 from router.routing import RoutingConfigError
 from router.settings import Settings, load_settings
@@ -59,7 +59,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.model_copy(update={"server": server})
 
 
-def _serve(app: Litestar, settings: Settings, log_level: str) -> None:
+def _serve(app: DirectSpeech, settings: Settings, log_level: str) -> None:
     uvicorn.run(
         app,
         host=settings.server.host,

@@ -68,15 +68,12 @@ class Speech:
         output_bytes = 0
         first_byte_at: float | None = None
         try:
-            chunk = self._first
-            upcoming = read_ahead(self._stream)
-            while chunk is not None:
+            async for chunk in read_ahead(self._first, self._stream):
                 data = await self._bytes_of(chunk)
                 if data:
                     first_byte_at = first_byte_at or time.perf_counter()
                     output_bytes += len(data)
                     yield data
-                chunk = await anext(upcoming, None)
             data = b""
             if not self._passed_through:
                 data = await anyio.to_thread.run_sync(self._finish_encoding)
@@ -136,12 +133,20 @@ class Speech:
         return self._tempo.process(chunk)
 
 
-async def read_ahead(chunks: AsyncIterator[Audio]) -> AsyncIterator[Audio]:
-    """Ask the provider for the next chunk while the current one is encoded and sent."""
-    pending = asyncio.ensure_future(anext(chunks, None))
+async def read_ahead(first: Audio | None, rest: AsyncIterator[Audio]) -> AsyncIterator[Audio]:
+    """`first`, then `rest`; the next chunk is made while one that needs encoding is encoded.
+
+    Audio passed through needs no work before it is sent, so the next chunk of it is asked
+    for only once it is wanted, without a task.
+    """
+    chunk, pending = first, None
     try:
-        while (chunk := await pending) is not None:
-            pending = asyncio.ensure_future(anext(chunks, None))
+        while chunk is not None:
+            if isinstance(chunk, PcmAudio):
+                pending = asyncio.ensure_future(anext(rest, None))
             yield chunk
+            chunk = await (pending or anext(rest, None))
+            pending = None
     finally:
-        pending.cancel()
+        if pending is not None:
+            pending.cancel()

@@ -134,8 +134,16 @@ def exception_handlers(
     """Handlers rendering every error as `render` words it for its request."""
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        error = as_router_error(request, exc)
-        body = render(request, error)
-        return Response(body, status_code=error.status, headers=error_headers(error))
+        return error_response(request, exc, render)
 
     return {Exception: handle}
+
+
+def error_response(
+    request: Request[Any, Any, Any],
+    exc: Exception,
+    render: Callable[[Request[Any, Any, Any], RouterError], Any],
+) -> Response[Any]:
+    """`exc` as the response its caller sees, its body worded by `render`."""
+    error = as_router_error(request, exc)
+    return Response(render(request, error), status_code=error.status, headers=error_headers(error))

@@ -17,6 +17,7 @@ from router.web import (
     any_key,
     bearer_key,
     bearer_or_api_key,
+    error_response,
     exception_handlers,
     raw_or_bearer_key,
     services,
@@ -24,6 +25,8 @@ from router.web import (
 
 KeyReader = Callable[[Request[Any, Any, Any]], str | None]
 Handler = Callable[[Request[Any, Any, Any], Principal], Awaitable[Response[Any]]]
+# Marks the speech handlers in their `opt`, for the app to serve them directly.
+SPEECH = "speech"
 # Room for the multipart boundaries and the other form fields around an uploaded file.
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -85,6 +88,11 @@ def rendered_errors() -> ExceptionHandlersMap:
     return exception_handlers(render_error)
 
 
+def dialect_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """`exc` as a response worded in its request's dialect."""
+    return error_response(request, exc, render_error)
+
+
 def dialect_route(
     method: HttpMethod, path: str, dialect: str | None, handle: Handler, **options: Any
 ) -> HTTPRouteHandler:
@@ -111,7 +119,7 @@ async def speak_in_chosen(request: Request[Any, Any, Any], principal: Principal)
 def speech_route(path: str, dialect: str | None) -> HTTPRouteHandler:
     """POST `path` speaking `dialect`, or, when None, the key's dialect."""
     speak = speak_in_chosen if dialect is None else DIALECTS[dialect].speak
-    return dialect_route(HttpMethod.POST, path, dialect, speak)
+    return dialect_route(HttpMethod.POST, path, dialect, speak, opt={SPEECH: True})
 
 
 def file_routes(dialect: str | None, upload_limit: int) -> list[HTTPRouteHandler]:
