@@ -34,7 +34,8 @@ class DirectSpeech:
     Litestar's routing, middleware and response layers cost a speech request about a tenth of
     a millisecond; a handler needs only its request, and its answer is already a stream.
     Anything else, or anything out of the ordinary (a mount path, a bad `Host`), goes to
-    Litestar.
+    Litestar. A speech route that Litestar would wrap in middleware, guards, hooks or extra
+    headers is refused at start-up, since they would not run.
     """
 
     def __init__(self, app: Litestar, on_error: ErrorResponse) -> None:
@@ -47,6 +48,10 @@ class DirectSpeech:
             for handler in route.route_handlers
             if handler.opt.get(SPEECH) and "POST" in handler.http_methods
         }
+        for path, handler in self._handlers.items():
+            if skipped := _layers_skipped(handler):
+                msg = f"POST {path} is served directly, so its {', '.join(skipped)} would not run"
+                raise ValueError(msg)
 
     async def __call__(
         self,
@@ -97,3 +102,17 @@ class DirectSpeech:
             await send(message)
 
         await response.to_asgi_response(None, request)(scope, receive, send_with_id)
+
+
+def _layers_skipped(handler: HTTPRouteHandler) -> list[str]:
+    """What the app, its routers or `handler` set that serving it directly would leave out."""
+    layers = {
+        "middleware": handler.resolve_middleware(),
+        "guards": handler.resolve_guards(),
+        "before_request hook": handler.resolve_before_request(),
+        "after_request hook": any(layer.after_request for layer in handler.ownership_layers),
+        "after_response hook": handler.resolve_after_response(),
+        "response headers": handler.resolve_response_headers(),
+        "response cookies": handler.resolve_response_cookies(),
+    }
+    return [name for name, found in layers.items() if found]
