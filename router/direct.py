@@ -74,10 +74,10 @@ class DirectSpeech:
         if scope["method"] != "POST" or scope.get("root_path"):
             return None
         handler = self._handlers.get(scope["path"])
-        host = next((value for name, value in scope["headers"] if name == b"host"), None)
-        if handler is None or (host is not None and not is_valid_host(host)):
+        if handler is None:
             return None
-        return handler
+        host = next((value for name, value in scope["headers"] if name == b"host"), None)
+        return handler if host is None or is_valid_host(host) else None
 
     async def _speak(
         self, handler: HTTPRouteHandler, scope: HTTPScope, receive: Receive, send: Send

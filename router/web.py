@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 from litestar import Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException
-from litestar.types import ExceptionHandlersMap, Message, Scope
+from litestar.types import Message, Scope
 
 from providers.api import Provider
 from router.accounts import Accounts
@@ -126,17 +126,6 @@ def error_headers(error: RouterError) -> dict[str, str]:
     if not error.should_retry:
         headers["x-should-retry"] = "false"
     return headers
-
-
-def exception_handlers(
-    render: Callable[[Request[Any, Any, Any], RouterError], Any],
-) -> ExceptionHandlersMap:
-    """Handlers rendering every error as `render` words it for its request."""
-
-    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        return error_response(request, exc, render)
-
-    return {Exception: handle}
 
 
 def error_response(

@@ -18,7 +18,6 @@ from router.web import (
     bearer_key,
     bearer_or_api_key,
     error_response,
-    exception_handlers,
     raw_or_bearer_key,
     services,
 )
@@ -85,7 +84,7 @@ def render_error(request: Request[Any, Any, Any], error: RouterError) -> Any:
 
 def rendered_errors() -> ExceptionHandlersMap:
     """Exception handlers that word each error in its request's dialect."""
-    return exception_handlers(render_error)
+    return {Exception: dialect_error}
 
 
 def dialect_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
