@@ -187,18 +187,22 @@ def throughput(targets: dict[str, Target], script_dir: Path) -> dict[str, float]
 
 
 def run(
-    routers: dict[str, str], key: str, instant: str, streamed: str, scratch: Path
+    routers: dict[str, str], keys: dict[str, str], instant: str, streamed: str, scratch: Path
 ) -> list[tuple[str, Callable[[], str]]]:
     """Each measurement, named, as a thunk that returns its Markdown row.
 
-    `routers` maps a side's name to its router's base URL; the upstream called directly is
-    the last side.
+    `routers` maps a side's name to its router's base URL, `keys` to the key it takes (if
+    any); the upstream called directly is the last side.
     """
-    headers = {"authorization": f"Bearer {key}"}
 
     def sides(model: str, base: str) -> dict[str, Target]:
         targets = {
-            side: Target(f"{url}/v1/audio/speech", model, headers) for side, url in routers.items()
+            side: Target(
+                f"{url}/v1/audio/speech",
+                model,
+                {"authorization": f"Bearer {keys[side]}"} if side in keys else {},
+            )
+            for side, url in routers.items()
         }
         return {**targets, "direct": Target(f"{base}/audio/speech", "tts-1", {})}
 
@@ -248,25 +252,40 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 def main() -> None:
     """Measure the router, gateway on and off, and the bare relay against the upstream."""
-    argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another checkout (e.g. a `git worktree` of an earlier commit) measured beside this",
+    )
+    checkouts = {"": REPO_ROOT}
+    against = parser.parse_args().against
+    if against is not None:
+        checkouts[" (against)"] = against.resolve()
     dead = f"http://127.0.0.1:{free_port()}/v1"
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         instant = stack.enter_context(upstream(chunks=1, gap_ms=0))
         streamed = stack.enter_context(upstream(chunks=4, gap_ms=25))
         routes = config(instant, streamed, dead)
         routers: dict[str, str] = {}
-        key = ""
-        for side, text in (("gateway on", routes), ("gateway off", routes + GATEWAY_OFF)):
-            directory = Path(tmp) / side.replace(" ", "-")
+        keys: dict[str, str] = {}
+        sides = [
+            (f"{gateway}{suffix}", text, code)
+            for gateway, text in (("gateway on", routes), ("gateway off", routes + GATEWAY_OFF))
+            for suffix, code in checkouts.items()
+        ]
+        for side, text, code in sides:
+            directory = Path(tmp) / re.sub(r"\W+", "-", side)
             directory.mkdir()
             setup = set_up(directory, text)
-            key = key or setup.key
+            keys[side] = setup.key
             router = stack.enter_context(
                 run_router(
                     setup.data,
                     config=setup.config,
                     python_path=setup.plugins,
                     env={"TTS_ROUTER_REDIS_URL": REDIS_URL},
+                    code=code,
                 )
             )
             routers[side] = router.base_url
@@ -280,7 +299,7 @@ def main() -> None:
         routers["bare relay"] = stack.enter_context(bare_relay(speech)).removesuffix("/v1")
         print(f"| model | measure | {' | '.join(routers)} | upstream direct |")
         print(f"|---|---|{'---|' * len(routers)}---|")
-        for _, measure in run(routers, key, instant, streamed, Path(tmp)):
+        for _, measure in run(routers, keys, instant, streamed, Path(tmp)):
             print(measure(), flush=True)
 
 

@@ -13,9 +13,9 @@ from prometheus_client import (
     generate_latest,
 )
 
-from router.breaker import BreakerState
-from router.routing import Catalog
-from router.usage import UsageEvent, UsageLedger
+from router.accounts.ledger import UsageEvent, UsageLedger
+from router.speech.breaker import BreakerState
+from router.speech.routing import Catalog
 
 # `_created` timestamps double the series count and no dashboard here reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from router.usage import Price
+from router.http.dialects import DEFAULT_DIALECT, DialectName
 
 DATA_DIR_ENV = "TTS_ROUTER_DATA_DIR"
 DATABASE_URL_ENV = "TTS_ROUTER_DATABASE_URL"
@@ -19,7 +19,22 @@ REDIS_URL_ENV = "TTS_ROUTER_REDIS_URL"
 PLUGINS_ENV = "TTS_ROUTER_PLUGINS"
 
 
-Dialect = Literal["openai", "distribute", "dedalus", "aqueduct"]
+class Price(BaseModel):
+    """What a provider costs: per input character, per audio second, with a minimum of seconds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_character: float = Field(default=0.0, ge=0)
+    per_second: float = Field(default=0.0, ge=0)
+    minimum_seconds: float = Field(default=0.0, ge=0)
+
+    def cost(self, characters: int, seconds: float) -> float:
+        """The cost of a request that produced `seconds` of audio from `characters`."""
+        if seconds <= 0:
+            return 0.0
+        return self.per_character * characters + self.per_second * max(
+            seconds, self.minimum_seconds
+        )
 
 
 class _Section(BaseModel):
@@ -35,7 +50,7 @@ class ServerSettings(_Section):
     # The absolute base of URLs the router hands out; by default, the base URL a request came to.
     public_url: str | None = None
     # The dialect of the shared root paths (`/v1/audio/speech`) for keys that name none.
-    default_dialect: Dialect = "openai"
+    default_dialect: DialectName = DEFAULT_DIALECT
 
 
 class BlobSettings(_Section):

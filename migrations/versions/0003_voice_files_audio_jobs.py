@@ -21,6 +21,19 @@ UTC_DATETIME = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     """Apply this revision."""
+    _create_router_secrets()
+    _create_speech_jobs()
+    _create_stored_audio()
+    _create_voice_files()
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("dialect", sa.String(length=16), nullable=True))
+
+    with op.batch_alter_table("usage_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_usage_records_request_id"))
+        batch_op.create_unique_constraint(batch_op.f("uq_usage_records_request_id"), ["request_id"])
+
+
+def _create_router_secrets() -> None:
     op.create_table(
         "router_secrets",
         sa.Column("name", sa.String(length=64), nullable=False),
@@ -28,6 +41,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_router_secrets")),
     )
+
+
+def _create_speech_jobs() -> None:
     op.create_table(
         "speech_jobs",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -63,6 +79,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_speech_jobs_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_speech_jobs_tenant_id"), ["tenant_id"], unique=False)
 
+
+def _create_stored_audio() -> None:
     op.create_table(
         "stored_audio",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -86,6 +104,8 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_stored_audio_tenant_id"), ["tenant_id"], unique=False)
 
+
+def _create_voice_files() -> None:
     op.create_table(
         "voice_files",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -106,13 +126,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("voice_files", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_voice_files_tenant_id"), ["tenant_id"], unique=False)
-
-    with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("dialect", sa.String(length=16), nullable=True))
-
-    with op.batch_alter_table("usage_records", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_usage_records_request_id"))
-        batch_op.create_unique_constraint(batch_op.f("uq_usage_records_request_id"), ["request_id"])
 
 
 def downgrade() -> None:

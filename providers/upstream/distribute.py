@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Literal, TypeVar
 
+import aiohttp
 import anyio
 import av
-import httpx
 import numpy as np
 from av.audio.resampler import AudioResampler
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -36,6 +37,7 @@ from providers.options import parse_options as read_options
 from providers.upstream.http import (
     ERROR_BODY_LIMIT,
     UpstreamOptions,
+    cannot_connect,
     card_for,
     status_error,
     transport_error,
@@ -85,6 +87,15 @@ class _Result(BaseModel):
     results: list[_Url] = Field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """An answer of the upstream's API, read whole."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
 _URLS = TypeAdapter(list[_Url])
 _CREATED = TypeAdapter(_Created)
 _RESULT = TypeAdapter(_Result)
@@ -115,8 +126,9 @@ class DistributeProvider:
             )
             for model in self._options.models
         )
-        self._api: httpx.AsyncClient | None = None
-        self._downloads: httpx.AsyncClient | None = None
+        self._base_url = self._options.base_url.rstrip("/")
+        self._api: aiohttp.ClientSession | None = None
+        self._downloads: aiohttp.ClientSession | None = None
         self._reachable = True
 
     def models(self) -> Sequence[ModelCard]:
@@ -127,16 +139,16 @@ class DistributeProvider:
         """Open the connection pools: one carrying the key, one for audio URLs without it."""
         if self._api is None:
             scheme = "Bearer" if self._options.auth_scheme == "bearer" else ""
-            self._api = self._options.client(scheme=scheme)
+            self._api = self._options.session(scheme=scheme, decompress=True)
             # The URLs may point at another host, which must never see the key.
             keyless = self._options.model_copy(update={"api_key": None, "api_key_env": None})
-            self._downloads = keyless.client()
+            self._downloads = keyless.session(decompress=True)
 
     async def close(self) -> None:
         """Close the connection pools."""
-        for client in (self._api, self._downloads):
-            if client is not None:
-                await client.aclose()
+        for session in (self._api, self._downloads):
+            if session is not None:
+                await session.close()
         self._api = self._downloads = None
 
     def ready(self) -> bool:
@@ -157,12 +169,12 @@ class DistributeProvider:
                 urls = await self._speak(api, body)
             for url in urls:
                 yield await self._fetch(downloads, url)
-        except httpx.HTTPError as exc:
-            raise transport_error(self.name, exc) from exc
-        except httpx.InvalidURL as exc:
+        except aiohttp.InvalidURL as exc:
             raise ProviderProtocolError(
                 f"provider {self.name!r}: the upstream sent an unusable audio URL"
             ) from exc
+        except aiohttp.ClientError as exc:
+            raise transport_error(self.name, exc) from exc
 
     def _body(self, request: SpeechRequest) -> dict[str, Any]:
         voice = request.voice
@@ -175,31 +187,32 @@ class DistributeProvider:
         body: dict[str, Any] = {"model": request.model, "input": request.input, "voice": voice.name}
         return body | controls_within_range(request)
 
-    async def _post(
-        self, api: httpx.AsyncClient, path: str, body: dict[str, Any]
-    ) -> httpx.Response:
+    async def _post(self, api: aiohttp.ClientSession, path: str, body: dict[str, Any]) -> _Answer:
+        url = self._base_url + path
         try:
-            response = await api.post(path, json=body)
-        except (httpx.ConnectError, httpx.ConnectTimeout):
-            self._reachable = False
+            async with api.post(url, json=body, allow_redirects=False) as response:
+                answer = _Answer(response.status, response.headers, await response.read())
+        except aiohttp.ClientError as exc:
+            if cannot_connect(exc):
+                self._reachable = False
             raise
         self._reachable = True
-        return response
+        return answer
 
-    async def _speak(self, api: httpx.AsyncClient, body: dict[str, Any]) -> list[str]:
-        response = await self._post(api, SYNC_PATH, body)
-        if response.status_code != 200:
-            raise self._refusal(response)
-        urls = self._parse(_URLS, response.content, "speech")
+    async def _speak(self, api: aiohttp.ClientSession, body: dict[str, Any]) -> list[str]:
+        answer = await self._post(api, SYNC_PATH, body)
+        if answer.status != 200:
+            raise self._refusal(answer)
+        urls = self._parse(_URLS, answer.body, "speech")
         if not urls:
             raise ProviderProtocolError(f"provider {self.name!r}: the upstream sent no audio URL")
         return [item.url for item in urls]
 
-    async def _run_job(self, api: httpx.AsyncClient, body: dict[str, Any]) -> list[str]:
-        response = await self._post(api, CREATE_PATH, body)
-        if response.status_code != 200:
-            raise self._refusal(response)
-        job_id = self._parse(_CREATED, response.content, "job").id
+    async def _run_job(self, api: aiohttp.ClientSession, body: dict[str, Any]) -> list[str]:
+        answer = await self._post(api, CREATE_PATH, body)
+        if answer.status != 200:
+            raise self._refusal(answer)
+        job_id = self._parse(_CREATED, answer.body, "job").id
         with anyio.move_on_after(self._options.max_wait_seconds):
             while True:
                 urls = await self._poll(api, job_id)
@@ -211,15 +224,15 @@ class DistributeProvider:
             f"{self._options.max_wait_seconds:g} s"
         )
 
-    async def _poll(self, api: httpx.AsyncClient, job_id: str) -> list[str] | None:
+    async def _poll(self, api: aiohttp.ClientSession, job_id: str) -> list[str] | None:
         """The job's audio URLs once it completed, None while it runs."""
-        response = await self._post(api, RESULT_PATH, {"id": job_id})
-        if response.status_code != 200:
-            raise self._poll_error(response, job_id)
-        result = self._parse(_RESULT, response.content, "job result")
+        answer = await self._post(api, RESULT_PATH, {"id": job_id})
+        if answer.status != 200:
+            raise self._poll_error(answer, job_id)
+        result = self._parse(_RESULT, answer.body, "job result")
         if result.status == "ERROR":
             # The result schema has no reason field; another tts-router puts one in a header.
-            reason = response.headers.get("x-job-error", "no reason given")
+            reason = answer.headers.get("x-job-error", "no reason given")
             raise ProviderUnavailableError(
                 f"provider {self.name!r}: upstream job {job_id} failed: {reason[:200]}"
             )
@@ -231,24 +244,29 @@ class DistributeProvider:
             )
         return [item.url for item in result.results]
 
-    async def _fetch(self, downloads: httpx.AsyncClient, url: str) -> PcmAudio:
-        async with downloads.stream("GET", url) as response:
-            if response.status_code != 200:
-                raise self._download_error(response)
+    async def _fetch(self, downloads: aiohttp.ClientSession, url: str) -> PcmAudio:
+        data = await self._download(downloads, url)
+        try:
+            return await anyio.to_thread.run_sync(decode_wav, data)
+        except (av.FFmpegError, ValueError, IndexError) as exc:
+            raise ProviderProtocolError(
+                f"provider {self.name!r}: the upstream's audio is not a readable WAV file"
+            ) from exc
+
+    async def _download(self, downloads: aiohttp.ClientSession, url: str) -> bytes:
+        """The file at `url`, refused once it grows past `max_audio_bytes`."""
+        async with downloads.get(url, allow_redirects=False) as response:
+            if response.status != 200:
+                raise self._download_error(response.status, response.headers)
             data = bytearray()
-            async for chunk in response.aiter_bytes():
+            async for chunk in response.content.iter_any():
                 data += chunk
                 if len(data) > self._options.max_audio_bytes:
                     raise ProviderProtocolError(
                         f"provider {self.name!r}: the audio is larger than "
                         f"{self._options.max_audio_bytes} bytes"
                     )
-        try:
-            return await anyio.to_thread.run_sync(decode_wav, bytes(data))
-        except (av.FFmpegError, ValueError, IndexError) as exc:
-            raise ProviderProtocolError(
-                f"provider {self.name!r}: the upstream's audio is not a readable WAV file"
-            ) from exc
+        return bytes(data)
 
     def _parse(self, adapter: TypeAdapter[Parsed], content: bytes, what: str) -> Parsed:
         try:
@@ -258,31 +276,30 @@ class DistributeProvider:
                 f"provider {self.name!r}: the upstream's {what} answer is not what its API says"
             ) from exc
 
-    def _refusal(self, response: httpx.Response) -> ProviderError:
+    def _refusal(self, answer: _Answer) -> ProviderError:
         """The error for a non-2xx answer, naming the field an Ajv message blames."""
         error = status_error(
-            self.name, response.status_code, response.headers, response.content[:ERROR_BODY_LIMIT]
+            self.name, answer.status, answer.headers, answer.body[:ERROR_BODY_LIMIT]
         )
         if isinstance(error, ProviderRejectedError) and error.param is None:
             field = _AJV_FIELD.match(error.message)
             error.param = field.group(1) if field else None
         return error
 
-    def _poll_error(self, response: httpx.Response, job_id: str) -> ProviderError:
-        error = self._refusal(response)
+    def _poll_error(self, answer: _Answer, job_id: str) -> ProviderError:
+        error = self._refusal(answer)
         if isinstance(error, ProviderRejectedError):
             # The caller did nothing wrong: the upstream lost the job it just created.
             return ProviderProtocolError(
-                f"provider {self.name!r}: upstream answered {response.status_code} "
+                f"provider {self.name!r}: upstream answered {answer.status} "
                 f"for its own job {job_id}: {error.message}"
             )
         return error
 
-    def _download_error(self, response: httpx.Response) -> ProviderError:
-        status = response.status_code
+    def _download_error(self, status: int, headers: Mapping[str, str]) -> ProviderError:
         if status >= 500 or status in {408, 429}:
             # File hosts answer HTML or XML, so only the status and Retry-After are worth having.
-            return status_error(self.name, response.status_code, response.headers, b"")
+            return status_error(self.name, status, headers, b"")
         # A 401, 403 or 404 here is an expired or broken URL, not our credentials or request.
         return ProviderProtocolError(f"provider {self.name!r}: its audio URL answered {status}")
 

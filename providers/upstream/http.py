@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from providers.api import ModelCard
@@ -57,27 +56,23 @@ class UpstreamOptions(BaseModel):
         key = self.key()
         return {auth_header: f"{scheme} {key}".strip()} if key else {}
 
-    def client(
-        self, auth_header: str = "authorization", scheme: str = "Bearer"
-    ) -> httpx.AsyncClient:
-        """An HTTP client for this upstream, carrying its key."""
-        headers = self.headers(auth_header, scheme)
-        timeout = httpx.Timeout(self.read_timeout_seconds, connect=self.connect_timeout_seconds)
-        limits = httpx.Limits(
-            max_connections=self.max_connections, max_keepalive_connections=self.max_connections
-        )
-        return httpx.AsyncClient(
-            base_url=self.base_url.rstrip("/"), headers=headers, timeout=timeout, limits=limits
-        )
-
-    def session(self) -> aiohttp.ClientSession:
-        """A lighter HTTP client for relaying every request, carrying the key."""
+    def session(
+        self,
+        auth_header: str = "authorization",
+        scheme: str = "Bearer",
+        *,
+        decompress: bool = False,
+    ) -> aiohttp.ClientSession:
+        """An HTTP client for this upstream, carrying its key, decoding gzip bodies if told to."""
         timeout = aiohttp.ClientTimeout(
             sock_connect=self.connect_timeout_seconds, sock_read=self.read_timeout_seconds
         )
         connector = aiohttp.TCPConnector(limit=self.max_connections)
         return aiohttp.ClientSession(
-            headers=self.headers(), timeout=timeout, connector=connector, auto_decompress=False
+            headers=self.headers(auth_header, scheme),
+            timeout=timeout,
+            connector=connector,
+            auto_decompress=decompress,
         )
 
 
@@ -89,23 +84,17 @@ def card_for(provider: str, cards: Sequence[ModelCard], model: str) -> ModelCard
     raise ProviderError(f"provider {provider!r} has no model {model!r}")
 
 
-def session_error(provider: str, exc: aiohttp.ClientError) -> ProviderError:
-    """The provider error for a failure of an `aiohttp` session to talk to the upstream."""
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+def cannot_connect(exc: aiohttp.ClientError) -> bool:
+    """Whether `exc` means no connection to the upstream could be made."""
+    return isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+
+
+def transport_error(provider: str, exc: aiohttp.ClientError) -> ProviderError:
+    """The provider error for a failure to talk to the upstream at all."""
+    if cannot_connect(exc):
         return ProviderUnavailableError(f"provider {provider!r}: cannot connect to the upstream")
     if isinstance(exc, aiohttp.ServerTimeoutError):
         return ProviderTimeoutError(f"provider {provider!r}: the upstream stopped answering")
-    return ProviderUnavailableError(
-        f"provider {provider!r}: the upstream connection failed ({type(exc).__name__})"
-    )
-
-
-def transport_error(provider: str, exc: httpx.HTTPError) -> ProviderError:
-    """The provider error for a failure to talk to the upstream at all."""
-    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
-        return ProviderTimeoutError(f"provider {provider!r}: the upstream stopped answering")
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        return ProviderUnavailableError(f"provider {provider!r}: cannot connect to the upstream")
     return ProviderUnavailableError(
         f"provider {provider!r}: the upstream connection failed ({type(exc).__name__})"
     )

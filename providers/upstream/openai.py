@@ -33,9 +33,10 @@ from providers.options import parse_options as read_options
 from providers.upstream.http import (
     ERROR_BODY_LIMIT,
     UpstreamOptions,
+    cannot_connect,
     card_for,
-    session_error,
     status_error,
+    transport_error,
 )
 
 OPENAI_VOICES = (
@@ -151,9 +152,9 @@ class OpenAICompatibleProvider:
                     async for samples in _pcm(chunks):
                         yield PcmAudio(samples, PCM_SAMPLE_RATE)
         except aiohttp.ClientError as exc:
-            if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+            if cannot_connect(exc):
                 self._reachable = False
-            raise session_error(self.name, exc) from exc
+            raise transport_error(self.name, exc) from exc
 
     def _body(self, request: SpeechRequest, voice: str, fmt: AudioFormat) -> dict[str, Any]:
         body: dict[str, Any] = {

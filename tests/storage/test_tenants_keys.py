@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from router.auth import KeyAuthenticator, generate_key
+from router.accounts.auth import KeyAuthenticator, generate_key
 from router.errors import AuthenticationError
 from storage.keys import KeyRepository
 from storage.models import ApiKey, Tenant

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import IN_PROGRESS, UsageRecord
-from storage.usage import ProviderActivity, UsageRepository
+from storage.usage_records import ProviderActivity, UsageRepository
 from tests.storage.test_usage_repository import MARCH_1, attempt, record, run
 
 NOON = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import IN_PROGRESS, ProviderAttempt, UsageRecord
-from storage.usage import UsageRepository, UsageTotals
+from storage.usage_records import UsageRepository, UsageTotals
 from tests.support.databases import sessions
 
 MARCH_1 = date(2026, 3, 1)

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from sqlalchemy import select
 
-from router.usage import DatabaseLedger
+from router.accounts.ledger import DatabaseLedger
 from storage.database import create_engine
 from storage.models import IN_PROGRESS, ProviderAttempt, UsageRecord
 from storage.usage_journal import UsageJournal

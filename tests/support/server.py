@@ -61,8 +61,9 @@ def run_router(
     config: Path | None = None,
     env: Mapping[str, str] | None = None,
     python_path: Path | None = None,
+    code: Path = REPO_ROOT,
 ) -> Iterator[RunningRouter]:
-    """Start the router, wait until /health answers, and stop it afterwards."""
+    """Start the router in `code`'s checkout, wait until /health answers, stop it afterwards."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_file = data_dir / f"router-{port}.log"
@@ -81,12 +82,12 @@ def run_router(
     paths = [str(python_path)] if python_path else []
     child_env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([*paths, str(REPO_ROOT)]),
+        "PYTHONPATH": os.pathsep.join([*paths, str(code)]),
         **(env or {}),
     }
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=REPO_ROOT
+            command, stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=code
         )
     router = RunningRouter(f"http://127.0.0.1:{port}", data_dir, log_file, process)
     try:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import uvicorn
 
 from providers.api import AUDIO_FORMATS, AudioFormat
-from router.audio import AudioEncoder, media_type
+from router.speech.audio import AudioEncoder, media_type
 from tests.plugins.scripted import tone
 from tests.support.server import free_port
 

@@ -7,7 +7,7 @@ import numpy.typing as npt
 import pytest
 
 from providers.api import AUDIO_FORMATS, AudioFormat, PcmAudio
-from router.audio import AudioEncoder, format_spec, media_type
+from router.speech.audio import AudioEncoder, format_spec, media_type
 from tests.support.audio import chunks, decode, dominant_frequency, tone
 
 PCM_RATE = 24000

@@ -7,9 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 from providers.api import ProviderContext
-from router.breaker import BreakerState, CircuitBreaker
-from router.routing import Route, Target
 from router.settings import BreakerSettings
+from router.speech.breaker import BreakerState, CircuitBreaker
+from router.speech.routing import Route, Target
 from tests.plugins.scripted import ScriptedProvider
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from router.cli import main
+from router.cli.main import main
 
 # A file's [providers] replaces the defaults' providers, so it brings its own routes.
 KOKORO_ROUTE = '[[routes]]\nmodel = "kokoro"\nchain = [{ provider = "kokoro", model = "kokoro" }]\n'

@@ -20,7 +20,7 @@ def shipped(path: PurePosixPath, patterns: list[str]) -> bool:
 def test_package_data_covers_every_console_file() -> None:
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     patterns: list[str] = setuptools["package-data"]["router"]
-    console = ROUTER / "console"
+    console = ROUTER / "http" / "console"
     served = [
         console / "console.html",
         *(p for p in (console / "static").rglob("*") if p.is_file()),

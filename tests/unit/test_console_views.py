@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from providers.api import ProviderContext
-from router.breaker import BreakerState
-from router.console.views import model_view, percentile
-from router.routing import Route, Target
+from router.http.console.payloads import model_view, percentile
+from router.speech.breaker import BreakerState
+from router.speech.routing import Route, Target
 from tests.plugins.scripted import ScriptedProvider
 
 

@@ -10,9 +10,9 @@ import numpy.typing as npt
 import pytest
 
 from providers.api import AUDIO_FORMATS, AudioFormat
-from router.audio import AudioEncoder, format_spec
-from router.audio.mp3 import mp3_seconds
-from router.audio.probe import encoded_seconds
+from router.speech.audio import AudioEncoder, format_spec
+from router.speech.audio.mp3 import mp3_seconds
+from router.speech.audio.probe import encoded_seconds
 from tests.support.audio import chunks, decode, encode
 
 RATE = 24000

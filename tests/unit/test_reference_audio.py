@@ -15,8 +15,8 @@ from av.audio.frame import AudioFrame
 from av.audio.resampler import AudioResampler
 from av.video.frame import VideoFrame
 
-from router.audio import reference
-from router.audio.reference import (
+from router.speech.audio import reference
+from router.speech.audio.reference import (
     ReferenceAudio,
     VoiceFileError,
     VoiceLimits,

@@ -8,8 +8,8 @@ import pytest
 
 from providers.api import ProviderContext
 from router.errors import ModelNotFoundError
-from router.routing import Catalog, RoutingConfigError
 from router.settings import ChainStep, RouteSettings
+from router.speech.routing import Catalog, RoutingConfigError
 from tests.plugins.scripted import ScriptedProvider
 
 PROVIDERS = {"scripted": ScriptedProvider(ProviderContext("scripted", Path()))}

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from providers.api import PcmAudio
-from router.audio import TempoFilter
-from router.audio.tempo import atempo_stages
+from router.speech.audio import TempoFilter
+from router.speech.audio.tempo import atempo_stages
 from tests.support.audio import chunks, dominant_frequency, tone
 
 RATE = 24000

@@ -1,1 +1,0 @@
-"""The wire dialects the router speaks."""
