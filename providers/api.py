@@ -59,6 +59,9 @@ class SpeechRequest(_Frozen):
     exaggeration: float | None = Field(default=None, ge=0.0, le=2.0)
     cfg_weight: float | None = Field(default=None, ge=0.0, le=1.0)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    # Read numbers, times, URLs and the like as a person would say them, for models that
+    # turn text into phonemes themselves.
+    normalize: bool = True
 
     def sampling(self) -> dict[SamplingControl, float | int]:
         """The sampling controls this request sets."""
@@ -130,6 +133,9 @@ class VoiceCard:
 
     id: str
     description: str = ""
+    # As a person would name them: "American English", "female".
+    language: str | None = None
+    gender: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,14 @@
-"""Split text into speakable pieces: sentences first, then clauses, words, and hard cuts."""
+"""The text a request speaks, split into pieces: sentences, then clauses, words, hard cuts."""
 
 from __future__ import annotations
 
 import itertools
 import re
 
-__all__ = ["split_text"]
+from providers.api import SpeechRequest
+from providers.normalize import normalize
+
+__all__ = ["split_text", "spoken_input"]
 
 # Terminators, then any closing quotes or brackets, then whitespace or the end of the text.
 _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]}]*(?:\s+|$)|\s*\n\s*")
@@ -24,6 +27,11 @@ _ABBREVIATIONS = frozenset(
         "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m",
     }
 )  # fmt: skip
+
+
+def spoken_input(request: SpeechRequest) -> str:
+    """The text `request` asks for, in its spoken form unless it says `normalize: false`."""
+    return normalize(request.input) if request.normalize else request.input
 
 
 def split_text(text: str, max_chars: int) -> list[str]:

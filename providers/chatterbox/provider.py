@@ -45,7 +45,7 @@ from providers.errors import (
     ProviderUnavailableError,
 )
 from providers.options import options_error
-from providers.text import split_text
+from providers.text import split_text, spoken_input
 
 __all__ = ["ChatterboxProvider"]
 
@@ -176,7 +176,7 @@ class ChatterboxProvider:
                 model, functools.partial(self._conditioning, model, voice)
             )
             settings = Settings(request.temperature, request.exaggeration, request.cfg_weight)
-            pieces = split_text(request.input, self._options.piece_chars)
+            pieces = split_text(spoken_input(request), self._options.piece_chars)
             if not pieces:
                 silence = np.zeros(round(SILENCE_SECONDS * SAMPLE_RATE), dtype=np.float32)
                 yield PcmAudio(silence, SAMPLE_RATE)

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.api import ModelCard, PcmAudio, ProviderContext, SpeechRequest, VoiceCard
+from providers.api import ModelCard, PcmAudio, ProviderContext, SpeechRequest
 from providers.errors import (
     ProviderError,
     ProviderOverloadedError,
@@ -24,10 +24,10 @@ from providers.errors import (
 from providers.kokoro.engine import SAMPLE_RATE, BatchingEngine, Device
 from providers.kokoro.g2p import EnglishG2P
 from providers.kokoro.onnx_engine import OnnxEngine
-from providers.kokoro.voices import VoiceCatalog, load_styles, read_voice_names
+from providers.kokoro.voices import VoiceCatalog, is_british, load_styles, read_voice_names
 from providers.options import options_error
 from providers.options import parse_options as read_options
-from providers.text import split_text
+from providers.text import split_text, spoken_input
 
 __all__ = ["KokoroOptions", "KokoroProvider"]
 
@@ -98,15 +98,21 @@ class _Runtime:
 
     def __init__(self, options: KokoroOptions) -> None:
         self.g2p = EnglishG2P()
+        self.british_g2p = EnglishG2P(british=True)
         self.styles = load_styles(options.voices_path)
         self.engine = _load_engine(options)
         # misaki's spaCy pipeline and espeak-ng (one global C state) are not thread-safe.
         self._g2p_lock = threading.Lock()
 
+    def phonemes(self, text: str, voice: str) -> str:
+        """Kokoro phonemes for `text`, in the accent of `voice` (British or American)."""
+        g2p = self.british_g2p if is_british(voice) else self.g2p
+        with self._g2p_lock:
+            return str(g2p.phonemize(text))
+
     def speak(self, text: str, voice: str, speed: float) -> npt.NDArray[np.float32]:
         """Audio for one piece of text; a short silence if it holds nothing to pronounce."""
-        with self._g2p_lock:
-            phonemes = self.g2p.phonemize(text)
+        phonemes = self.phonemes(text, voice)
         if any(symbol.isalpha() for symbol in phonemes):
             audio = self.engine.synthesize(phonemes, self.styles[voice], speed)
             if audio.size:
@@ -128,9 +134,7 @@ class KokoroProvider:
             ) from exc
         self._card = ModelCard(
             id=MODEL_ID,
-            voices=tuple(
-                VoiceCard(voice_id, text) for voice_id, text in self._catalog.descriptions()
-            ),
+            voices=tuple(self._catalog.cards()),
             sample_rate=SAMPLE_RATE,
             max_input_chars=MAX_INPUT_CHARS,
             streaming=True,
@@ -179,12 +183,21 @@ class KokoroProvider:
         self._in_flight += 1
         try:
             # Blank input still gets its short silence, like punctuation alone does.
-            for piece in split_text(request.input, PIECE_CHARS) or [""]:
+            for piece in split_text(spoken_input(request), PIECE_CHARS) or [""]:
                 speak = functools.partial(runtime.speak, piece, voice, request.speed)
                 samples = await self._run(speak)
                 yield PcmAudio(samples=samples, sample_rate=SAMPLE_RATE)
         finally:
             self._in_flight -= 1
+
+    def phonemes(self, text: str, voice: str) -> str:
+        """The phonemes the model reads for `text` in `voice` (a native or OpenAI voice name)."""
+        if self._runtime is None:
+            raise ProviderUnavailableError(f"Kokoro provider {self.name!r} is not started")
+        native = self._catalog.resolve(voice)
+        if native is None:
+            raise ProviderRejectedError(f"Kokoro has no voice {voice!r}", param="voice")
+        return self._runtime.phonemes(text, native)
 
     def _resolve_voice(self, request: SpeechRequest) -> str:
         if request.voice.kind == "uploaded":

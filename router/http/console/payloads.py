@@ -75,12 +75,19 @@ def control_view(control: SamplingControl) -> dict[str, Any]:
     return {"name": control, "type": "integer" if integer else "number", **bounds}
 
 
-def _public_voices(route: Route) -> list[dict[str, str]]:
+def _public_voices(route: Route) -> list[dict[str, str | None]]:
     """The voices of the route's first target, under the names callers use for them."""
     target = route.targets[0]
-    voices = [{"id": ours, "description": ""} for ours in target.voices]
+    voices: list[dict[str, str | None]] = [
+        {"id": ours, "description": "", "language": None, "gender": None} for ours in target.voices
+    ]
     voices += [
-        {"id": voice.id, "description": voice.description}
+        {
+            "id": voice.id,
+            "description": voice.description,
+            "language": voice.language,
+            "gender": voice.gender,
+        }
         for voice in target.card.voices
         if voice.id not in target.voices
     ]

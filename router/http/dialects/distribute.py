@@ -42,6 +42,8 @@ class _SpeechBody(BaseModel):
     temperature: float = Field(default=0.8, ge=0, le=1)
     exaggeration: float = Field(default=0.5, ge=0, le=1)
     cfg_weight: float = Field(default=0.5, ge=0, le=1)
+    # The router's own: `false` speaks the text as written, without its spoken form.
+    normalize: bool = True
 
 
 class SyncSpeechBody(_SpeechBody):
@@ -91,6 +93,7 @@ def to_internal(body: _SpeechBody) -> SpeechRequest:
         temperature=body.temperature,
         exaggeration=body.exaggeration,
         cfg_weight=body.cfg_weight,
+        normalize=body.normalize,
     )
 
 

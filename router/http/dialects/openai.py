@@ -77,6 +77,8 @@ class CreateSpeechBody(BaseModel):
     response_format: AudioFormat = "mp3"
     speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
     stream_format: StreamMode = "audio"
+    # The router's own: `false` speaks the text as written, without its spoken form.
+    normalize: bool = True
 
 
 class OpenAISpeechBody(CreateSpeechBody):
@@ -125,6 +127,7 @@ def to_internal(body: CreateSpeechBody) -> SpeechRequest:
         speed=body.speed,
         instructions=body.instructions,
         stream=body.stream_format,
+        normalize=body.normalize,
         **body.model_dump(include=_SAMPLING_FIELDS, exclude_none=True),
     )
 
@@ -234,7 +237,12 @@ async def list_voices(request: Request[Any, Any, Any], model: str | None = None)
             "object": "model.voices",
             "model": name,
             "voices": [
-                {"id": voice.id, "description": voice.description}
+                {
+                    "id": voice.id,
+                    "description": voice.description,
+                    "language": voice.language,
+                    "gender": voice.gender,
+                }
                 for voice in route.targets[0].card.voices
             ],
         }
