@@ -152,6 +152,8 @@ class ModelCard:
     voice_cloning: bool = False
     instructions: bool = False
     sampling_controls: frozenset[SamplingControl] = frozenset()
+    # Takes blends of its voices, as in `af_bella(2)+af_sky(1)`.
+    voice_blends: bool = False
 
     def __post_init__(self) -> None:
         # Audio passed through untouched cannot have its speed changed by the router.

@@ -28,6 +28,7 @@ from providers.kokoro.voices import VoiceCatalog, is_british, load_styles, read_
 from providers.options import options_error
 from providers.options import parse_options as read_options
 from providers.text import split_text, spoken_input
+from providers.voice_blend import BlendError, BlendPart, is_blend, parse_blend
 
 __all__ = ["KokoroOptions", "KokoroProvider"]
 
@@ -36,6 +37,8 @@ MAX_INPUT_CHARS = 4096
 # Well under the model's 510 phonemes: English runs at about one phoneme per character.
 PIECE_CHARS = 300
 SILENCE_SECONDS = 0.2
+# The voices a request speaks with, and their shares: one voice, or a blend.
+Mix = tuple[BlendPart, ...]
 _ENGINE_ONLY = {"onnx": ("threads",), "torch": ("config_path", "device")}
 
 
@@ -110,11 +113,20 @@ class _Runtime:
         with self._g2p_lock:
             return str(g2p.phonemize(text))
 
-    def speak(self, text: str, voice: str, speed: float) -> npt.NDArray[np.float32]:
+    def style(self, mix: Mix) -> npt.NDArray[np.float32]:
+        """The style of one voice, or the voices of a blend mixed by their shares."""
+        if len(mix) == 1:
+            return self.styles[mix[0].voice]
+        mixed = sum(part.share * self.styles[part.voice] for part in mix)
+        return np.asarray(mixed, dtype=np.float32)
+
+    def speak(self, text: str, mix: Mix, speed: float) -> npt.NDArray[np.float32]:
         """Audio for one piece of text; a short silence if it holds nothing to pronounce."""
-        phonemes = self.phonemes(text, voice)
+        # A blend is read in the accent of its largest share.
+        accent = max(mix, key=lambda part: part.share).voice
+        phonemes = self.phonemes(text, accent)
         if any(symbol.isalpha() for symbol in phonemes):
-            audio = self.engine.synthesize(phonemes, self.styles[voice], speed)
+            audio = self.engine.synthesize(phonemes, self.style(mix), speed)
             if audio.size:
                 return audio
         return np.zeros(int(SILENCE_SECONDS * SAMPLE_RATE), dtype=np.float32)
@@ -142,6 +154,7 @@ class KokoroProvider:
             voice_cloning=False,
             instructions=False,
             sampling_controls=frozenset(),
+            voice_blends=True,
         )
         self._limiter = anyio.CapacityLimiter(self._options.workers)
         self._capacity = self._options.workers + self._options.max_queue
@@ -199,15 +212,21 @@ class KokoroProvider:
             raise ProviderRejectedError(f"Kokoro has no voice {voice!r}", param="voice")
         return self._runtime.phonemes(text, native)
 
-    def _resolve_voice(self, request: SpeechRequest) -> str:
+    def _resolve_voice(self, request: SpeechRequest) -> Mix:
         if request.voice.kind == "uploaded":
             raise ProviderRejectedError("Kokoro does not support voice cloning", param="voice")
-        voice = self._catalog.resolve(request.voice.name)
-        if voice is None:
-            raise ProviderRejectedError(
-                f"Kokoro has no voice {request.voice.name!r}", param="voice"
-            )
-        return voice
+        name = request.voice.name
+        try:
+            parts = parse_blend(name) if is_blend(name) else (BlendPart(name, 1.0),)
+        except BlendError as exc:
+            raise ProviderRejectedError(str(exc), param="voice") from None
+        mix = []
+        for part in parts:
+            native = self._catalog.resolve(part.voice)
+            if native is None:
+                raise ProviderRejectedError(f"Kokoro has no voice {part.voice!r}", param="voice")
+            mix.append(BlendPart(native, part.share))
+        return tuple(mix)
 
     async def _run(self, speak: Callable[[], npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
         # The limiter is taken per piece, so concurrent requests take turns on the model.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.api import SAMPLING_CONTROLS, BuiltinVoice, ModelCard, SpeechRequest, UploadedVoice
+from providers.voice_blend import BlendError, is_blend, parse_blend
 from router.errors import InvalidRequestError
 from router.speech.routing import Target
 
@@ -32,13 +33,29 @@ def check_request(request: SpeechRequest, card: ModelCard) -> None:
         if not card.voice_cloning:
             msg = f"Model `{request.model}` does not support custom voices."
             raise InvalidRequestError(msg, param="voice", code="unsupported_value")
+    elif card.voice_blends and is_blend(voice.name):
+        _check_blend(voice.name, request.model, card)
     elif not card.has_voice(voice.name):
-        known = ", ".join(v.id for v in card.voices)
-        msg = (
-            f"Voice `{voice.name}` is not available for model `{request.model}`. "
-            f"Available voices: {known}."
-        )
-        raise InvalidRequestError(msg, param="voice", code="invalid_value")
+        raise _unknown_voice(voice.name, request.model, card)
+
+
+def _check_blend(name: str, model: str, card: ModelCard) -> None:
+    try:
+        parts = parse_blend(name)
+    except BlendError as exc:
+        raise InvalidRequestError(f"Invalid 'voice': {exc}.", param="voice") from None
+    for part in parts:
+        if not card.has_voice(part.voice):
+            raise _unknown_voice(part.voice, model, card, blend=name)
+
+
+def _unknown_voice(
+    name: str, model: str, card: ModelCard, blend: str | None = None
+) -> InvalidRequestError:
+    known = ", ".join(v.id for v in card.voices)
+    where = f" (in the blend `{blend}`)" if blend else ""
+    msg = f"Voice `{name}`{where} is not available for model `{model}`. Available voices: {known}."
+    return InvalidRequestError(msg, param="voice", code="invalid_value")
 
 
 def for_provider(request: SpeechRequest, card: ModelCard) -> SpeechRequest:

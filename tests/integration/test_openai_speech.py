@@ -236,3 +236,34 @@ def test_normalize_is_a_request_field(http: httpx.Client) -> None:
     refused = http.post("/v1/audio/speech", json={**body, "normalize": "no"})
     assert refused.status_code == 400
     assert refused.json()["error"]["param"] == "normalize"
+
+
+def test_a_voice_blend_speaks(http: httpx.Client) -> None:
+    body = {"model": "tts-1", "input": "Two voices as one.", "response_format": "wav"}
+    blend = http.post("/v1/audio/speech", json={**body, "voice": "nova(2)+onyx(1)"})
+    nova = http.post("/v1/audio/speech", json={**body, "voice": "nova"})
+    assert blend.status_code == nova.status_code == 200
+    assert blend.content != nova.content
+    samples, rate, _ = decode(blend.content, "wav")
+    assert len(samples) > rate // 2
+
+
+@pytest.mark.parametrize(
+    ("voice", "named"),
+    [
+        ("nova(2)+af_nobody", "`af_nobody` (in the blend `nova(2)+af_nobody`)"),
+        ("nova(0)+onyx", "weight of `nova`"),
+        ("nova(-2)+onyx", "weight of `nova`"),
+        ("nova++onyx", "empty part"),
+        ("nova(two)+onyx", "`nova(two)`"),
+    ],
+)
+def test_a_bad_blend_is_refused_in_each_dialect(http: httpx.Client, voice: str, named: str) -> None:
+    body = {"model": "tts-1", "input": "Hello.", "voice": voice}
+    openai_answer = http.post("/v1/audio/speech", json=body)
+    assert openai_answer.status_code == 400
+    assert openai_answer.json()["error"]["param"] == "voice"
+    assert named in openai_answer.json()["error"]["message"]
+    dedalus = http.post("/dedalus/v1/audio/speech", json=body)
+    assert dedalus.status_code == 400
+    assert named in dedalus.text

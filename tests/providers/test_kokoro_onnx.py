@@ -270,6 +270,26 @@ def test_british_voices_read_with_british_pronunciation(provider: KokoroProvider
 
 
 @pytest.mark.anyio
+async def test_a_blend_mixes_the_styles_of_its_voices(provider: KokoroProvider) -> None:
+    text = "A blend of two voices."
+    heart = _samples(await _collect(provider, _request(text, voice="af_heart")))
+    onyx = _samples(await _collect(provider, _request(text, voice="onyx")))
+    alone = _samples(await _collect(provider, _request(text, voice="af_heart(3)")))
+    blend = _samples(await _collect(provider, _request(text, voice="af_heart(1)+onyx(1)")))
+    assert np.array_equal(alone, heart)
+    assert not np.array_equal(blend[: len(heart)], heart[: len(blend)])
+    assert not np.array_equal(blend[: len(onyx)], onyx[: len(blend)])
+    assert provider.models()[0].voice_blends
+
+
+@pytest.mark.anyio
+async def test_a_blend_with_an_unknown_voice_names_it(provider: KokoroProvider) -> None:
+    with pytest.raises(ProviderRejectedError, match="no voice 'af_nobody'") as caught:
+        await _collect(provider, _request("Hi.", voice="af_heart+af_nobody"))
+    assert caught.value.param == "voice"
+
+
+@pytest.mark.anyio
 async def test_unknown_voice_is_rejected(provider: KokoroProvider) -> None:
     with pytest.raises(ProviderRejectedError) as caught:
         await _collect(provider, _request("Hello.", voice="no_such_voice"))
