@@ -30,7 +30,7 @@ PARAGRAPH = (
 LONG_TEXT = " ".join([PARAGRAPH] * 12)[:4000]
 ROUNDS = 8
 PIECE_CHARS = 300
-VOICE = "jf_alpha"
+VOICE = "af_heart"
 
 
 class BareModel:

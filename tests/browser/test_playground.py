@@ -67,6 +67,19 @@ def test_speech_plays_and_can_be_downloaded(console: Console, api_key: str) -> N
     console.screenshot("playground")
 
 
+def test_voices_are_offered_with_their_language_and_gender(console: Console, api_key: str) -> None:
+    console.sign_in(api_key)
+    page = console.page
+    expect(page.locator("#speech-model")).to_have_value("tts-1")
+    options = page.locator("#speech-voice")
+    expect(options.locator('option[value="voice:onyx"]')).to_have_text(
+        "onyx (American English, male)"
+    )
+    expect(options.locator('option[value="voice:bf_emma"]')).to_have_text(
+        "bf_emma (British English, female)"
+    )
+
+
 def test_playback_starts_before_synthesis_ends(console: Console, api_key: str) -> None:
     console.sign_in(api_key)
     page = console.page

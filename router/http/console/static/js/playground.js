@@ -7,6 +7,12 @@ import { EXTENSIONS, canStream, play } from "./player.js";
 import { curlSnippet, pythonSnippet } from "./snippets.js";
 import { listVoiceFiles, setupVoiceUpload } from "./voices.js";
 
+/** A voice's name, with its language and gender where the model says them. */
+function voiceLabel(voice) {
+  const traits = [voice.language, voice.gender].filter(Boolean).join(", ");
+  return traits ? `${voice.id} (${traits})` : voice.id;
+}
+
 const SPEECH_PATH = "/openai/v1/audio/speech";
 const PREFERRED_MODEL = "tts-1";
 const CONTROL_LABELS = {
@@ -48,7 +54,7 @@ function voiceOptions(model) {
   const builtin = el(
     "optgroup",
     { label: "Built-in voices" },
-    model.voices.map((voice) => el("option", { value: `voice:${voice.id}`, text: voice.id })),
+    model.voices.map((voice) => el("option", { value: `voice:${voice.id}`, text: voiceLabel(voice) })),
   );
   if (!model.voice_cloning || voiceFiles.length === 0) return [builtin];
   const uploaded = el(
