@@ -23,7 +23,7 @@ texts = st.text(st.characters(codec="utf-8"), min_size=0, max_size=30)
 plausible = {
     "model": st.sampled_from(["tts-1", "gpt-4o-mini-tts", "kokoro", "tone", "", "nope"]),
     "input": texts,
-    "voice": st.sampled_from(["alloy", "nova", "jm_kumo", "", "nobody"])
+    "voice": st.sampled_from(["alloy", "nova", "am_onyx", "", "nobody"])
     | st.builds(lambda v: {"id": v}, texts),
     "instructions": texts,
     "response_format": st.sampled_from(["mp3", "opus", "aac", "flac", "wav", "pcm", "ogg", ""]),

@@ -222,7 +222,7 @@ def test_onnx_engine_works_without_torch() -> None:
         "from providers.kokoro.voices import load_styles\n"
         "from tests.providers.contract import context\n"
         "KokoroProvider(context('onnx'))\n"
-        "audio = OnnxEngine().synthesize('həlO', load_styles()['jf_alpha'], 1.0)\n"
+        "audio = OnnxEngine().synthesize('həlO', load_styles()['af_heart'], 1.0)\n"
         "assert audio.size > 0 and 'providers.kokoro.torch_engine' not in sys.modules\n"
     )
     root = Path(__file__).parents[2]
