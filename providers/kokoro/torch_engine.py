@@ -75,10 +75,11 @@ class TorchEngine(BatchingEngine):
 
     def _run(
         self, tokens: list[int], style: npt.NDArray[np.float32], speed: float
-    ) -> npt.NDArray[np.float32]:
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
         with torch.inference_mode():
             input_ids = torch.tensor([tokens], dtype=torch.long, device=self.device)
             ref_s = torch.from_numpy(np.ascontiguousarray(style)).to(self.device)
-            audio, _durations = self._model.forward_with_tokens(input_ids, ref_s, speed)
+            audio, frames = self._model.forward_with_tokens(input_ids, ref_s, speed)
             samples: npt.NDArray[np.float32] = audio.float().cpu().numpy()
-        return samples
+            durations: npt.NDArray[np.int64] = frames.cpu().numpy().astype(np.int64)
+        return samples, durations

@@ -28,6 +28,9 @@ def check_request(request: SpeechRequest, card: ModelCard) -> None:
             f"{card.max_input_chars}, but got a string with length {len(request.input)} instead."
         )
         raise InvalidRequestError(msg, param="input", code="string_above_max_length")
+    if request.word_timestamps and not card.word_timestamps:
+        msg = f"Model `{request.model}` cannot time words; leave 'timestamps' out for it."
+        raise InvalidRequestError(msg, param="timestamps", code="unsupported_value")
     voice = request.voice
     if isinstance(voice, UploadedVoice):
         if not card.voice_cloning:

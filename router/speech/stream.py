@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
 
-from providers.api import Audio, EncodedAudio, PcmAudio, SpeechRequest, SpeechStream
+from providers.api import (
+    Audio,
+    EncodedAudio,
+    PcmAudio,
+    SpeechRequest,
+    SpeechStream,
+    WordTime,
+)
 from providers.errors import ProviderError
 from router.errors import from_provider_error
 from router.speech.audio import AudioEncoder, TempoFilter, media_type
@@ -63,9 +71,22 @@ class Speech:
         # Audio a provider sent ready-made, kept to measure its duration at the end.
         self._passed_through = bytearray()
         self._measured = False
+        # Seconds of audio already played before the next chunk, at the speed it is played.
+        self._played_seconds = 0.0
 
     async def audio(self) -> AsyncIterator[bytes]:
         """The encoded audio, chunk by chunk; reports the outcome however the stream ends."""
+        async with contextlib.aclosing(self.pieces()) as pieces:
+            async for data, _words in pieces:
+                if data:
+                    yield data
+
+    async def pieces(self) -> AsyncGenerator[tuple[bytes, tuple[WordTime, ...]], None]:
+        """Each piece's encoded audio with the words timed in it, from the start of the audio.
+
+        A piece's bytes may be empty while its encoder fills a frame; its words still come.
+        Reports the outcome however the stream ends.
+        """
         status: int = CLIENT_CLOSED
         error_code: str | None = "client_closed"
         output_bytes = 0
@@ -73,17 +94,19 @@ class Speech:
         try:
             async for chunk in read_ahead(self._first, self._stream):
                 data = await self._bytes_of(chunk)
+                words = self._timed_words(chunk)
                 if data:
                     first_byte_at = first_byte_at or time.perf_counter()
                     output_bytes += len(data)
-                    yield data
+                if data or words:
+                    yield data, words
             data = b""
             if not self._passed_through:
                 data = await anyio.to_thread.run_sync(self._finish_encoding)
             if data:
                 first_byte_at = first_byte_at or time.perf_counter()
                 output_bytes += len(data)
-                yield data
+                yield data, ()
             status, error_code = 200, None
         except ProviderError as exc:
             error = from_provider_error(exc)
@@ -95,6 +118,15 @@ class Speech:
             with anyio.CancelScope(shield=True):
                 await self._stream.aclose()
                 await self._finish(outcome)
+
+    def _timed_words(self, chunk: Audio) -> tuple[WordTime, ...]:
+        """The chunk's words, timed from the start of the whole answer at its played speed."""
+        if not isinstance(chunk, PcmAudio):
+            return ()
+        speed = 1.0 if self.target.card.native_speed else self.request.speed
+        offset = self._played_seconds
+        self._played_seconds += chunk.seconds / speed
+        return tuple(word.shifted(offset, speed) for word in chunk.words)
 
     async def _bytes_of(self, chunk: Audio) -> bytes:
         if isinstance(chunk, EncodedAudio):

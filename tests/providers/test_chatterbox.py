@@ -154,6 +154,8 @@ def test_model_card_declares_chatterbox_capabilities(provider: ChatterboxProvide
     assert card.streaming
     assert not card.native_speed
     assert card.sampling_controls == {"temperature", "exaggeration", "cfg_weight", "seed"}
+    # Chatterbox predicts speech tokens, not durations, so it cannot time words.
+    assert not card.word_timestamps
 
 
 @pytest.mark.anyio

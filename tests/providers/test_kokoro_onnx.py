@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 import numpy as np
 import numpy.typing as npt
+import onnx
 import pytest
 
 from providers.api import (
@@ -28,6 +29,7 @@ from providers.errors import (
 )
 from providers.kokoro import KokoroProvider
 from providers.kokoro.g2p import EnglishG2P
+from providers.kokoro.onnx_engine import default_model_path, duration_frames
 from providers.kokoro.voices import (
     ALIAS_VOICES,
     VoiceCatalog,
@@ -366,3 +368,21 @@ class TestKokoroOnnxContract(ProviderContract):
     @pytest.fixture
     def unstarted(self) -> KokoroProvider:
         return KokoroProvider(context("kokoro"))
+
+
+def test_the_bundled_export_gives_its_durations() -> None:
+    model = onnx.load(str(default_model_path()))
+    assert duration_frames(model) == "/encoder/Cast_output_0"
+
+
+@pytest.mark.anyio
+async def test_words_are_timed_only_when_asked(provider: KokoroProvider) -> None:
+    text = "Hello, world (see the docs)."
+    (untimed,) = await _collect(provider, _request(text))
+    (timed,) = await _collect(provider, _request(text, word_timestamps=True))
+    assert untimed.words == ()
+    np.testing.assert_array_equal(untimed.samples, timed.samples)
+    assert [word.word for word in timed.words] == ["Hello,", "world", "(see", "the", "docs)."]
+    assert all(a.end <= b.start for a, b in zip(timed.words, timed.words[1:], strict=False))
+    assert timed.words[-1].end == pytest.approx(timed.seconds)
+    assert provider.models()[0].word_timestamps

@@ -18,7 +18,7 @@ import torch
 
 from providers.api import BuiltinVoice, PcmAudio, SpeechRequest
 from providers.kokoro import KokoroProvider
-from providers.kokoro.engine import MAX_TOKENS, Device, load_vocab, token_batches
+from providers.kokoro.engine import MAX_TOKENS, Device, batch_spans, load_vocab, token_batches
 from providers.kokoro.g2p import EnglishG2P
 from providers.kokoro.torch_engine import TorchEngine, default_config, resolve_device
 from providers.kokoro.voices import ALIAS_VOICES, load_styles
@@ -143,6 +143,27 @@ def test_long_phonemes_are_cut_into_batches(
     assert len(audio) == sum(len(batch) + 2 for batch in batches) * FRAME_SAMPLES
     assert audio.dtype == np.float32
     assert np.all(np.abs(audio) <= 1.0)
+
+
+def test_each_symbol_is_timed_across_batches(
+    small_engine: TorchEngine, style: npt.NDArray[np.float32]
+) -> None:
+    phonemes = ("hɛloʊ " * 12).strip()
+    audio, times = small_engine.synthesize_timed(phonemes, style, speed=1.0)
+    assert times is not None
+    frame = FRAMES_PER_TOKEN * FRAME_SAMPLES / 24_000
+    tokens = small_engine.tokenize(phonemes)
+    spans = batch_spans(tokens, space=small_engine.vocab[" "], limit=SMALL_CONTEXT - 2)
+    # Each batch's first symbol starts after the audio of the batches before and its own pad.
+    offset = 0.0
+    for span in spans:
+        assert times[span.start, 0] == pytest.approx(offset + frame)
+        offset += (len(span) + 2) * frame
+    assert offset * 24_000 == pytest.approx(len(audio))
+    spoken = times[~np.isnan(times[:, 0])]
+    # Only the spaces the batches were cut at go unspoken.
+    assert len(spoken) == len(phonemes) - (len(spans) - 1)
+    np.testing.assert_allclose(spoken[:, 1] - spoken[:, 0], frame)
 
 
 def test_nothing_to_say_gives_no_audio(engine: TorchEngine, style: npt.NDArray[np.float32]) -> None:

@@ -105,3 +105,24 @@ def png_image() -> bytes:
     context.width, context.height, context.pix_fmt = 32, 32, "rgb24"
     frame = VideoFrame.from_ndarray(np.full((32, 32, 3), 200, dtype=np.uint8), format="rgb24")
     return b"".join(bytes(packet) for packet in [*context.encode(frame), *context.encode(None)])
+
+
+def speech_regions(
+    samples: npt.NDArray[np.float64], sample_rate: int, *, floor: float = 0.005, bridge: float = 0.1
+) -> list[tuple[float, float]]:
+    """The (start, end) seconds where the sound is above `floor` of its loudest 10 ms.
+
+    Quiet gaps shorter than `bridge` seconds, as the closure before a stop consonant, are
+    part of the speech around them.
+    """
+    hop = sample_rate // 100
+    frames = samples[: len(samples) // hop * hop].reshape(-1, hop)
+    loud = np.sqrt(np.mean(frames**2, axis=1)) > floor * np.sqrt(np.mean(frames**2, axis=1)).max()
+    regions: list[tuple[float, float]] = []
+    for index in np.flatnonzero(loud):
+        start, end = index / 100, (index + 1) / 100
+        if regions and start - regions[-1][1] < bridge:
+            regions[-1] = (regions[-1][0], end)
+        else:
+            regions.append((start, end))
+    return regions

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import HttpMethod, Request, Response, Router, route
-from litestar.handlers import ASGIRouteHandler, HTTPRouteHandler
+from litestar.handlers import HTTPRouteHandler
 
 from router.accounts.auth import Principal
-from router.http.dialects import aqueduct, dedalus, distribute, files, openai
+from router.http.dialects import aqueduct, captions, dedalus, distribute, files, openai
 from router.http.dialects.registry import authenticate
 from router.http.speech_endpoint import speech_route
 
@@ -56,17 +57,23 @@ def distribute_jobs() -> list[HTTPRouteHandler]:
     ]
 
 
+def captions_route(dialect: str | None, body_limit: int) -> HTTPRouteHandler:
+    """POST …/audio/captions in `dialect`, with bodies up to `body_limit` bytes."""
+    path, create = captions.CAPTIONS_PATH, captions.create
+    return dialect_route(HttpMethod.POST, path, dialect, create, request_max_body_size=body_limit)
+
+
 def dialect_routers(body_limit: int, upload_limit: int) -> list[Router]:
     """Every dialect under its own prefix, plus the shared root paths."""
 
-    def speech(path: str, dialect: str | None) -> ASGIRouteHandler:
-        return speech_route(path, dialect, body_limit=body_limit)
+    speech = functools.partial(speech_route, body_limit=body_limit)
 
     return [
         Router(
             "/v1",
             route_handlers=[
                 speech("/audio/speech", None),
+                captions_route(None, body_limit),
                 *openai.MODEL_HANDLERS,
                 *file_routes(None, upload_limit),
             ],
@@ -80,6 +87,7 @@ def dialect_routers(body_limit: int, upload_limit: int) -> list[Router]:
             "/openai/v1",
             route_handlers=[
                 speech("/audio/speech", openai.DIALECT),
+                captions_route(openai.DIALECT, body_limit),
                 *openai.MODEL_HANDLERS,
                 *file_routes(openai.DIALECT, upload_limit),
             ],
@@ -96,6 +104,7 @@ def dialect_routers(body_limit: int, upload_limit: int) -> list[Router]:
             "/dedalus/v1",
             route_handlers=[
                 speech("/audio/speech", dedalus.DIALECT),
+                captions_route(dedalus.DIALECT, body_limit),
                 *file_routes(dedalus.DIALECT, upload_limit),
             ],
         ),
@@ -107,6 +116,7 @@ def dialect_routers(body_limit: int, upload_limit: int) -> list[Router]:
                     "/v1",
                     route_handlers=[
                         speech("/audio/speech", aqueduct.DIALECT),
+                        captions_route(aqueduct.DIALECT, body_limit),
                         *file_routes(aqueduct.DIALECT, upload_limit),
                     ],
                 ),

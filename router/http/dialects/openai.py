@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, Literal
 
 from litestar import Request, get
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,6 +24,7 @@ from providers.api import (
     SpeechUsage,
     StreamMode,
     UploadedVoice,
+    WordTime,
 )
 from router.accounts.auth import Principal
 from router.errors import InvalidRequestError, RouterError
@@ -44,6 +46,7 @@ _NO_SSE_MODELS = frozenset({"tts-1", "tts-1-hd"})
 # usage.output_tokens counts 20 ms audio frames.
 _AUDIO_FRAMES_PER_SECOND = 50
 _SAMPLING_FIELDS: set[str] = set(SAMPLING_CONTROLS)
+Timestamps = Literal["none", "word"]
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -65,8 +68,8 @@ class CustomVoice(BaseModel):
     id: str = Field(min_length=1, max_length=128)
 
 
-class CreateSpeechBody(BaseModel):
-    """OpenAI's CreateSpeechRequest, with its limits and no unknown fields."""
+class SpokenText(BaseModel):
+    """What to say and who says it: the fields every speaking endpoint shares."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -74,11 +77,18 @@ class CreateSpeechBody(BaseModel):
     input: str = Field(max_length=MAX_INPUT_CHARS)
     voice: str | CustomVoice
     instructions: str | None = Field(default=None, max_length=MAX_INPUT_CHARS)
+
+
+class CreateSpeechBody(SpokenText):
+    """OpenAI's CreateSpeechRequest, with its limits and no unknown fields."""
+
     response_format: AudioFormat = "mp3"
     speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED)
     stream_format: StreamMode = "audio"
     # The router's own: `false` speaks the text as written, without its spoken form.
     normalize: bool = True
+    # The router's own: `"word"` adds `speech.audio.timestamps` events to an SSE stream.
+    timestamps: Timestamps = "none"
 
 
 class OpenAISpeechBody(CreateSpeechBody):
@@ -99,35 +109,49 @@ def parse_body(raw: bytes) -> CreateSpeechBody:
     return check_body(body)
 
 
-def check_body(body: CreateSpeechBody) -> CreateSpeechBody:
-    """Refuse what the schema lets through but no model can speak."""
+def check_text(body: SpokenText) -> None:
+    """Refuse blank text or voice names, which the schema lets through."""
     if not body.input.strip():
         msg = "Invalid 'input': expected text to speak, but got an empty or blank string."
         raise InvalidRequestError(msg, param="input", code="string_below_min_length")
     if isinstance(body.voice, str) and not body.voice.strip():
         raise InvalidRequestError("Invalid 'voice': expected a voice name.", param="voice")
+
+
+def voice_of(body: SpokenText) -> BuiltinVoice | UploadedVoice:
+    """The voice a body names: a built-in voice, or `{"id": ...}` for an uploaded one."""
+    if isinstance(body.voice, CustomVoice):
+        return UploadedVoice(file_id=body.voice.id)
+    return BuiltinVoice(name=body.voice)
+
+
+def check_body(body: CreateSpeechBody) -> CreateSpeechBody:
+    """Refuse what the schema lets through but no model can speak."""
+    check_text(body)
     if body.stream_format == "sse" and body.model in _NO_SSE_MODELS:
         msg = f"stream_format 'sse' is not supported for model '{body.model}'. Use 'audio'."
         raise InvalidRequestError(msg, param="stream_format", code="unsupported_value")
+    if body.timestamps == "word" and body.stream_format != "sse":
+        msg = (
+            "Invalid 'timestamps': word timestamps come as events of stream_format 'sse'; "
+            "use POST /v1/audio/captions for audio and its words in one answer."
+        )
+        raise InvalidRequestError(msg, param="timestamps", code="unsupported_value")
     return body
 
 
 def to_internal(body: CreateSpeechBody) -> SpeechRequest:
     """Map the wire body onto the internal request."""
-    voice = (
-        UploadedVoice(file_id=body.voice.id)
-        if isinstance(body.voice, CustomVoice)
-        else BuiltinVoice(name=body.voice)
-    )
     return SpeechRequest(
         model=body.model,
         input=body.input,
-        voice=voice,
+        voice=voice_of(body),
         response_format=body.response_format,
         speed=body.speed,
         instructions=body.instructions,
         stream=body.stream_format,
         normalize=body.normalize,
+        word_timestamps=body.timestamps == "word",
         **body.model_dump(include=_SAMPLING_FIELDS, exclude_none=True),
     )
 
@@ -158,11 +182,24 @@ def _sse(event: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(event, separators=(",", ":")).encode() + b"\n\n"
 
 
+def word_list(words: Iterable[WordTime]) -> list[dict[str, Any]]:
+    """Timed words as JSON objects, their times in seconds to the millisecond."""
+    return [
+        {"word": word.word, "start": round(word.start, 3), "end": round(word.end, 3)}
+        for word in words
+    ]
+
+
 async def sse_events(speech: Speech) -> AsyncIterator[bytes]:
-    """`speech.audio.delta` events, then `speech.audio.done`, or an `error` event on failure."""
+    """Audio deltas and word timestamps, then `speech.audio.done`, or an `error` event."""
     try:
-        async for data in speech.audio():
-            yield _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()})
+        async with contextlib.aclosing(speech.pieces()) as pieces:
+            async for data, words in pieces:
+                if data:
+                    audio = base64.b64encode(data).decode()
+                    yield _sse({"type": "speech.audio.delta", "audio": audio})
+                if words:
+                    yield _sse({"type": "speech.audio.timestamps", "words": word_list(words)})
     except RouterError as exc:
         yield _sse({"type": "error", **error_body(exc)})
         return
