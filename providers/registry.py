@@ -14,6 +14,14 @@ class PluginError(Exception):
     """A plugin is missing, duplicated, not allowed or failed to load."""
 
 
+class PluginImportError(PluginError):
+    """An installed plugin needs a package that is not installed: an extra left out."""
+
+
+# The extra of this package that each bundled plugin needs.
+_EXTRAS = {"kokoro": "kokoro", "chatterbox": "chatterbox"}
+
+
 def discover(allow: Collection[str] | None = None) -> dict[str, EntryPoint]:
     """Every installed plugin by name, restricted to `allow` when given."""
     found: dict[str, EntryPoint] = {}
@@ -42,5 +50,8 @@ def load_factory(name: str, plugins: dict[str, EntryPoint]) -> ProviderFactory:
         factory: ProviderFactory = entry_point.load()
     except ImportError as exc:
         msg = f"plugin {name!r} failed to import: {exc}"
-        raise PluginError(msg) from exc
+        extra = _EXTRAS.get(name)
+        if extra is not None:
+            msg += f"; install it with: pip install 'tts-router[{extra}]'"
+        raise PluginImportError(msg) from exc
     return factory

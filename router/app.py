@@ -11,8 +11,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from litestar import Litestar
 from litestar.types import ControllerRouterHandler
 
-from providers.api import Provider, ProviderContext
-from providers.registry import discover, load_factory
 from router.http.admin import admin_router
 from router.http.console import console_router
 from router.http.dialects.mounts import dialect_routers
@@ -20,6 +18,7 @@ from router.http.dialects.registry import rendered_errors
 from router.http.downloads import download_output
 from router.http.health import HEALTH_HANDLERS
 from router.http.responses import add_request_id
+from router.plugins import build_providers
 from router.settings import Settings
 from router.startup import SpeechPipeline, start_services
 
@@ -38,16 +37,6 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=None,
         debug=False,
     )
-
-
-def build_providers(settings: Settings) -> dict[str, Provider]:
-    """Instantiate every configured provider through its plugin's entry point."""
-    plugins = discover(settings.plugins)
-    providers: dict[str, Provider] = {}
-    for name, config in settings.providers.items():
-        factory = load_factory(config.plugin, plugins)
-        providers[name] = factory(ProviderContext(name, settings.data_dir, config.options))
-    return providers
 
 
 def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:

@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from providers.api import Provider, ProviderContext
-from providers.registry import PluginError, discover, load_factory
+from providers.registry import PluginError, PluginImportError, discover, load_factory
+from router.plugins import MissingProvider
 from router.settings import ProviderSettings, RouteSettings, Settings, embedded_defaults
 from router.speech.routing import route_problems
 
@@ -25,12 +26,15 @@ class Problem:
     place: str
     message: str
     line: int | None = None
+    # Something the service works without, as a plugin whose extra is not installed.
+    warning: bool = False
 
     def render(self, source: str) -> str:
-        """`file:line: place: message`."""
+        """`file:line: place: message`, the message marked when it is only a warning."""
         where = source if self.line is None else f"{source}:{self.line}"
         place = f"{self.place}: " if self.place else ""
-        return f"{where}: {place}{self.message}"
+        mark = "warning: " if self.warning else ""
+        return f"{where}: {place}{mark}{self.message}"
 
 
 def check_config(path: Path | None) -> list[Problem]:
@@ -53,9 +57,9 @@ def check_config(path: Path | None) -> list[Problem]:
             if error["loc"]
             for problem in _validation_problems(error)
         ]
-    providers, plugin_problems = _providers(data)
-    problems += plugin_problems
     routes = _valid_routes(data)
+    providers, plugin_problems = _providers(data, routes or [])
+    problems += plugin_problems
     if routes is not None:
         problems += [_problem(message) for message in route_problems(routes, providers)]
     return [_located(text, problem) for problem in problems]
@@ -69,7 +73,9 @@ def _valid_routes(data: dict[str, Any]) -> list[RouteSettings] | None:
         return None
 
 
-def _providers(data: dict[str, Any]) -> tuple[dict[str, Provider], list[Problem]]:
+def _providers(
+    data: dict[str, Any], routes: list[RouteSettings]
+) -> tuple[dict[str, Provider], list[Problem]]:
     """Each well-formed provider built from its options (not started), and each failure."""
     problems: list[Problem] = []
     providers: dict[str, Provider] = {}
@@ -85,6 +91,13 @@ def _providers(data: dict[str, Any]) -> tuple[dict[str, Provider], list[Problem]
             continue  # reported with the settings' own errors
         try:
             factory = load_factory(config.plugin, plugins)
+        except PluginImportError as exc:
+            problems.append(Problem(f"providers.{name}.plugin", str(exc), warning=True))
+            models = [
+                step.model for route in routes for step in route.chain if step.provider == name
+            ]
+            providers[name] = MissingProvider(name, models, str(exc))
+            continue
         except PluginError as exc:
             problems.append(Problem(f"providers.{name}.plugin", str(exc)))
             continue

@@ -119,10 +119,11 @@ def _check_config(path: Path | None) -> int:
         return _fail(f"cannot read {source}: {exc}")
     for problem in problems:
         print(problem.render(source))
-    if problems:
-        print(f"{len(problems)} problem(s) in {source}", file=sys.stderr)
+    errors = [problem for problem in problems if not problem.warning]
+    if errors:
+        print(f"{len(errors)} problem(s) in {source}", file=sys.stderr)
         return 1
-    print(f"{source}: ok")
+    print(f"{source}: ok" + (f" ({len(problems)} warning(s))" if problems else ""))
     return 0
 
 

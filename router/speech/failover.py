@@ -114,21 +114,33 @@ class Failover:
         return fitted
 
     def _next(self, plan: _Plan, now: float) -> int | None:
-        """The index of the target to try next: untried first in order, then the soonest due."""
-        candidates: list[tuple[int, float, int]] = []
+        """The index of the target to try next: untried first in order, then the soonest due.
+
+        A provider that is not ready (not loaded, or its upstream unreachable last time) is
+        tried only once no ready one is left.
+        """
+        candidates: list[tuple[bool, int, float, int]] = []
         for index, target in enumerate(plan.order):
             if index in plan.done:
                 continue
             if self._breakers[target.provider.name].state is BreakerState.OPEN:
                 plan.done.add(index)
                 continue
-            candidates.append((plan.tries.get(index, 0), plan.not_before.get(index, now), index))
+            candidates.append(
+                (
+                    not target.provider.ready(),
+                    plan.tries.get(index, 0),
+                    plan.not_before.get(index, now),
+                    index,
+                )
+            )
         if not candidates:
             return None
-        tries, _, index = min(candidates)
+        unready, tries, _, index = min(candidates)
         if tries == 0:
             return index
-        return min(candidates, key=lambda entry: (entry[1], entry[2]))[2]
+        alike = [entry for entry in candidates if entry[0] == unready]
+        return min(alike, key=lambda entry: (entry[2], entry[3]))[3]
 
     async def _try(
         self,

@@ -36,6 +36,10 @@ class Route:
     model: str
     targets: tuple[Target, ...]
 
+    def lead(self) -> Target:
+        """The target that answers for the route: its first ready one, else its first."""
+        return next((t for t in self.targets if t.provider.ready()), self.targets[0])
+
     def ordered(self, rng: random.Random) -> list[Target]:
         """The targets in the order to try them; a run of weighted targets is drawn by weight."""
         order: list[Target] = []

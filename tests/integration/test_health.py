@@ -63,7 +63,8 @@ def test_requests_fail_over_past_the_unloaded_provider(client: httpx.Client) -> 
     rescued = _speak(client, "rescued")
     assert rescued.status_code == 200
     assert rescued.headers["x-tts-router-provider"] == "scripted"
-    assert rescued.headers["x-tts-router-attempts"] == "2"
+    # The unloaded provider is passed over while a loaded one is left.
+    assert rescued.headers["x-tts-router-attempts"] == "1"
     stuck = _speak(client, "stuck")
     assert stuck.status_code == 503
     assert stuck.json()["error"]["code"] == "service_unavailable"
@@ -71,6 +72,7 @@ def test_requests_fail_over_past_the_unloaded_provider(client: httpx.Client) -> 
 
 def test_metrics_are_in_prometheus_text_format(client: httpx.Client) -> None:
     _speak(client, "rescued")
+    _speak(client, "stuck")
     response = client.get("/metrics")
     assert response.status_code == 200
     media_type, *parameters = response.headers["content-type"].split("; ")

@@ -76,8 +76,8 @@ def control_view(control: SamplingControl) -> dict[str, Any]:
 
 
 def _public_voices(route: Route) -> list[dict[str, str | None]]:
-    """The voices of the route's first target, under the names callers use for them."""
-    target = route.targets[0]
+    """The voices of the route's lead target, under the names callers use for them."""
+    target = route.lead()
     voices: list[dict[str, str | None]] = [
         {"id": ours, "description": "", "language": None, "gender": None} for ours in target.voices
     ]

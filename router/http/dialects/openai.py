@@ -264,7 +264,7 @@ async def retrieve_model(request: Request[Any, Any, Any], model: str) -> dict[st
 
 @get("/audio/voices")
 async def list_voices(request: Request[Any, Any, Any], model: str | None = None) -> dict[str, Any]:
-    """GET /v1/audio/voices[?model=...]: the voices of each model (first target of its route)."""
+    """GET /v1/audio/voices[?model=...]: the voices of each model (its route's lead target)."""
     found = services(request)
     await found.authenticator.authenticate(any_key(request))
     catalog = found.speech.catalog
@@ -280,7 +280,7 @@ async def list_voices(request: Request[Any, Any, Any], model: str | None = None)
                     "language": voice.language,
                     "gender": voice.gender,
                 }
-                for voice in route.targets[0].card.voices
+                for voice in route.lead().card.voices
             ],
         }
         for name, route in routes
