@@ -57,6 +57,7 @@ OPENAI_VOICES = (
 PCM_SAMPLE_RATE = 24_000
 # Enough bytes to recognize any format's signature before the first chunk is passed on.
 FIRST_CHUNK_BYTES = 16
+EVENT_STREAM = "text/event-stream"
 
 
 class OpenAICompatibleOptions(UpstreamOptions):
@@ -144,7 +145,9 @@ class OpenAICompatibleProvider:
                     head = await _head(response.content)
                     raise status_error(self.name, response.status, response.headers, head)
                 _check_media_type(self.name, response.content_type)
-                chunks = response.content.iter_any()
+                chunks: AsyncIterator[bytes] = response.content.iter_any()
+                if response.content_type == EVENT_STREAM:
+                    chunks = _not_events(self.name, chunks)
                 if passthrough:
                     async for data in _regrouped(chunks):
                         yield EncodedAudio(data)
@@ -183,8 +186,25 @@ async def _head(body: aiohttp.StreamReader) -> bytes:
 
 def _check_media_type(provider: str, content_type: str) -> None:
     kind = content_type.lower()
+    if kind == EVENT_STREAM:
+        return  # Aqueduct labels its raw audio so; `_not_events` checks that it is audio
     if kind.startswith(("application/json", "text/")):
         raise ProviderProtocolError(f"provider {provider!r} answered {kind} instead of audio")
+
+
+async def _not_events(provider: str, chunks: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+    """The chunks of audio labelled `text/event-stream`, refused if they are events after all.
+
+    The router never asks an upstream for `stream_format: "sse"`, so events are a broken answer.
+    """
+    first = True
+    async for data in chunks:
+        if first and data.lstrip().startswith((b"data:", b"event:")):
+            raise ProviderProtocolError(
+                f"provider {provider!r} answered server-sent events instead of audio"
+            )
+        first = False
+        yield data
 
 
 async def _regrouped(chunks: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import openai
 import pytest
 
@@ -236,6 +237,30 @@ def test_native_format_is_passed_through_byte_for_byte(fresh: Rig) -> None:
     assert response.content == tone_bytes("opus")
     assert fresh.flaky.calls[0]["response_format"] == "opus"
     assert fresh.usage(response)[4] == pytest.approx(TONE_SECONDS, abs=0.05)
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "pcm"])
+def test_audio_sent_as_an_event_stream_is_taken_as_audio(fresh: Rig, fmt: str) -> None:
+    # Aqueduct streams its audio with Content-Type text/event-stream, whatever the format.
+    fresh.flaky.default = Answer(content_type="text/event-stream")
+    response = fresh.speak("solo", response_format=fmt)
+    assert response.status_code == 200, response.text
+    if fmt == "mp3":
+        assert response.content == tone_bytes("mp3")
+    samples = (
+        np.frombuffer(response.content, "<i2") if fmt == "pcm" else decode(response.content, fmt)[0]
+    )
+    assert len(samples) / 24_000 == pytest.approx(TONE_SECONDS, abs=0.1)
+
+
+def test_real_events_where_audio_was_asked_for_fail_over(fresh: Rig) -> None:
+    fresh.flaky.answer_next(Answer("events"))
+    response = fresh.speak("chain", response_format="pcm")
+    assert response.status_code == 200
+    assert [attempt[:2] for attempt in fresh.attempts(response)] == [
+        ("flaky", 502),
+        ("backup", 200),
+    ]
 
 
 def test_sdk_streams_through_the_router(fresh: Rig) -> None:

@@ -39,11 +39,13 @@ def tone_bytes(fmt: AudioFormat) -> bytes:
 class Answer:
     """How the upstream answers one request."""
 
-    kind: Literal["audio", "status", "hang", "drop", "garbage"] = "audio"
+    kind: Literal["audio", "status", "hang", "drop", "garbage", "events"] = "audio"
     status: int = 200
     retry_after: str | None = None
     chunks: int = 4
     gap_seconds: float = 0.0
+    # The Content-Type of audio answers, when not the format's own (Aqueduct: text/event-stream).
+    content_type: str | None = None
 
 
 AUDIO = Answer()
@@ -84,7 +86,7 @@ class FakeUpstream:
 async def _audio(answer: Answer, request: dict[str, Any], receive: Receive, send: Send) -> None:
     fmt: AudioFormat = request.get("response_format", "mp3")
     data = tone_bytes(fmt)
-    await send(_start(200, media_type(fmt)))
+    await send(_start(200, answer.content_type or media_type(fmt)))
     size = -(-len(data) // answer.chunks)
     for index in range(answer.chunks):
         if index and answer.gap_seconds:
@@ -129,6 +131,14 @@ async def _garbage(answer: Answer, request: dict[str, Any], receive: Receive, se
     await send({"type": "http.response.body", "body": GARBAGE, "more_body": False})
 
 
+async def _events(answer: Answer, request: dict[str, Any], receive: Receive, send: Send) -> None:
+    """Server-sent events where raw audio was asked for."""
+    event = {"type": "speech.audio.delta", "audio": "AAAA"}
+    await send(_start(200, "text/event-stream"))
+    body = f"data: {json.dumps(event)}\n\n".encode() * 64
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
 def _start(
     status: int, content_type: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> dict[str, Any]:
@@ -145,6 +155,7 @@ _ANSWERS = {
     "hang": _hang,
     "drop": _drop,
     "garbage": _garbage,
+    "events": _events,
 }
 
 
