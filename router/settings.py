@@ -147,6 +147,10 @@ class GatewaySettings(_Section):
     usage_batch_seconds: float = Field(default=0.05, ge=0, le=5)
     # How often a running process looks for usage journals left by processes that died.
     usage_restore_seconds: float = Field(default=30.0, gt=0)
+    # With Redis unreachable: refuse requests (503 `limits_unavailable`), or count in the database.
+    limits_fallback: Literal["refuse", "database"] = "refuse"
+    # How often expired counters and leases are deleted from the database's limit tables.
+    limit_purge_seconds: float = Field(default=300.0, gt=0)
 
 
 class ChainStep(_Section):

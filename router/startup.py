@@ -35,7 +35,7 @@ from storage.blobs import BlobStore, open_blob_store
 from storage.database import create_engine, session_factory
 from storage.jobs import JobRepository
 from storage.keys import KeyRepository
-from storage.limits import DatabaseLimitStore, LimitStore
+from storage.limits import DatabaseLimitStore
 from storage.outputs import StoredAudioRepository
 from storage.redis_limits import RedisLimitStore
 from storage.secrets import shared_secret
@@ -133,13 +133,17 @@ def _authenticator(settings: Settings, keys: KeyRepository) -> Authenticator:
 async def _limiter(settings: Settings, sessions: Sessions, stack: AsyncExitStack) -> Limiter | None:
     if not settings.gateway.limits:
         return None
-    store: LimitStore = (
-        RedisLimitStore.from_url(settings.redis_url)
-        if settings.redis_url
-        else DatabaseLimitStore(sessions)
+    database = DatabaseLimitStore(sessions)
+    purging = asyncio.create_task(
+        database.keep_purging(settings.gateway.limit_purge_seconds), name="limit-purge"
     )
+    stack.callback(purging.cancel)
+    if not settings.redis_url:
+        return Limiter(database)
+    store = RedisLimitStore.from_url(settings.redis_url)
     stack.push_async_callback(store.close)
-    return Limiter(store)
+    fallback = database if settings.gateway.limits_fallback == "database" else None
+    return Limiter(store, fallback)
 
 
 async def _usage(

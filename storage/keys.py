@@ -14,7 +14,15 @@ from storage.models import ApiKey, Tenant
 __all__ = ["KeyRepository"]
 
 # Settings a rotated key inherits from the key it replaces unless the caller set them.
-INHERITED_FIELDS = ("name", "is_admin", "models", "rpm_limit", "monthly_chars_limit", "dialect")
+INHERITED_FIELDS = (
+    "name",
+    "is_admin",
+    "models",
+    "rpm_limit",
+    "monthly_chars_limit",
+    "dialect",
+    "expires_at",
+)
 
 
 class KeyRepository:

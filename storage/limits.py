@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,12 +11,27 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, Update, case, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
 from storage.models import ConcurrencyLease, LimitCounter, utcnow
 
-__all__ = ["Claim", "Counter", "DatabaseLimitStore", "LimitStore", "Slot", "Take"]
+__all__ = [
+    "Claim",
+    "Counter",
+    "DatabaseLimitStore",
+    "LimitStore",
+    "LimitStoreUnavailableError",
+    "Slot",
+    "Take",
+]
+
+logger = logging.getLogger("tts_router.limits")
+
+
+class LimitStoreUnavailableError(Exception):
+    """The store behind the limits cannot be reached: nothing was counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +116,19 @@ class DatabaseLimitStore:
 
     async def claim(self, claims: Sequence[Claim]) -> list[Take]:
         """Each claim in turn; on a refusal, the ones already taken are given back."""
+        try:
+            return await self._claim(claims)
+        except (DBAPIError, OSError) as exc:
+            raise LimitStoreUnavailableError(f"the database is unreachable: {exc}") from exc
+
+    async def unclaim(self, claims: Sequence[Claim]) -> None:
+        """Give back each counter and release each slot."""
+        try:
+            await self._unclaim(claims)
+        except (DBAPIError, OSError) as exc:
+            raise LimitStoreUnavailableError(f"the database is unreachable: {exc}") from exc
+
+    async def _claim(self, claims: Sequence[Claim]) -> list[Take]:
         takes: list[Take] = []
         for index, claim in enumerate(claims):
             if isinstance(claim, Counter):
@@ -107,12 +137,11 @@ class DatabaseLimitStore:
                 take = await self.acquire(claim.key, claim.holder, claim.limit, claim.lease_until)
             takes.append(take)
             if not take.allowed:
-                await self.unclaim(claims[:index])
+                await self._unclaim(claims[:index])
                 break
         return takes
 
-    async def unclaim(self, claims: Sequence[Claim]) -> None:
-        """Give back each counter and release each slot."""
+    async def _unclaim(self, claims: Sequence[Claim]) -> None:
         for claim in claims:
             if isinstance(claim, Counter):
                 await self.give_back(claim.key, claim.amount)
@@ -187,6 +216,15 @@ class DatabaseLimitStore:
                 result = await session.execute(delete(model).where(model.expires_at <= moment))
                 deleted += cast(CursorResult[Any], result).rowcount
         return deleted
+
+    async def keep_purging(self, seconds: float) -> None:
+        """Purge expired rows every `seconds`, until cancelled."""
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self.purge_expired()
+            except (DBAPIError, OSError) as exc:
+                logger.warning("could not purge expired limit counters: %s", exc)
 
     async def close(self) -> None:
         """Nothing to release: the engine belongs to whoever made the session factory."""

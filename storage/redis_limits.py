@@ -6,8 +6,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from storage.limits import Claim, Counter, Slot, Take, check_amount
+from storage.limits import (
+    Claim,
+    Counter,
+    LimitStoreUnavailableError,
+    Slot,
+    Take,
+    check_amount,
+)
 from storage.redis_batch import BatchedScript
 
 __all__ = ["RedisLimitStore"]
@@ -108,7 +116,10 @@ class RedisLimitStore:
         if not claims:
             return []
         keys, args = self._layout(claims)
-        replies = await self._batch.call("claim", keys, args)
+        try:
+            replies = await self._batch.call("claim", keys, args)
+        except (RedisError, OSError) as exc:
+            raise LimitStoreUnavailableError(f"Redis is unreachable: {exc}") from exc
         takes = []
         for claim, reply in zip(claims, replies, strict=False):
             allowed, used, reset_ms = (int(item) for item in reply)
@@ -117,8 +128,12 @@ class RedisLimitStore:
 
     async def unclaim(self, claims: Sequence[Claim]) -> None:
         """Give back counters and release slots, in one atomic step."""
-        if claims:
+        if not claims:
+            return
+        try:
             await self._batch.call("unclaim", *self._layout(claims))
+        except (RedisError, OSError) as exc:
+            raise LimitStoreUnavailableError(f"Redis is unreachable: {exc}") from exc
 
     async def take(self, key: str, amount: int, limit: int, expires_at: datetime) -> Take:
         """Add `amount` to `key` if the result stays within `limit`; else change nothing."""
@@ -137,9 +152,16 @@ class RedisLimitStore:
         await self.unclaim([Slot(key, holder, 0, _EPOCH)])
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "tts-router:") -> RedisLimitStore:
-        """A store with its own client for `url` (e.g. `redis://127.0.0.1:6379/0`)."""
-        return cls(Redis.from_url(url), prefix)
+    def from_url(
+        cls, url: str, prefix: str = "tts-router:", timeout: float = 2.0
+    ) -> RedisLimitStore:
+        """A store with its own client for `url` (e.g. `redis://127.0.0.1:6379/0`).
+
+        Each connection and command gives up after `timeout` seconds, so that an outage is
+        noticed rather than waited out.
+        """
+        client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        return cls(client, prefix)
 
     async def close(self) -> None:
         """Close the client and its connection pool."""

@@ -56,6 +56,10 @@ model = "broken-midway"
 chain = [{{ provider = "scripted", model = "broken-midway" }}]
 
 [[routes]]
+model = "crash-midway"
+chain = [{{ provider = "scripted", model = "crash-midway" }}]
+
+[[routes]]
 model = "down"
 chain = [{{ provider = "scripted-down", model = "unavailable" }}]
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from router.accounts.auth import Principal
-from router.errors import RateLimitError
-from storage.limits import Claim, Counter, LimitStore, Slot, Take
+from router.errors import RateLimitError, ServiceUnavailableError
+from storage.limits import Claim, Counter, LimitStore, LimitStoreUnavailableError, Slot, Take
 from storage.models import utcnow
 
+logger = logging.getLogger("tts_router.limits")
 WINDOW = timedelta(minutes=1)
+UNAVAILABLE_RETRY_SECONDS = 5.0
 # A concurrency slot outlives any request; a crashed process frees its slots when they lapse.
 LEASE = timedelta(minutes=15)
 
@@ -39,14 +42,24 @@ class Admission:
         claims = self.slots + ([] if produced_audio else self.budgets)
         self.slots, self.budgets = [], []
         if claims and self.store is not None:
-            await self.store.unclaim(claims)
+            try:
+                await self.store.unclaim(claims)
+            except LimitStoreUnavailableError as exc:
+                # The slot lapses with its lease; characters kept count against the budget.
+                logger.warning("could not give back the limits of a finished request: %s", exc)
 
 
 class Limiter:
-    """Claims all of a principal's limits from a shared store in one call."""
+    """Claims all of a principal's limits from a shared store in one call.
 
-    def __init__(self, store: LimitStore) -> None:
+    When the store cannot be reached, the limits are claimed from `fallback` if there is one;
+    else the request is refused with a 503 `limits_unavailable`.
+    """
+
+    def __init__(self, store: LimitStore, fallback: LimitStore | None = None) -> None:
         self._store = store
+        self._fallback = fallback
+        self._unreachable = False
 
     async def admit(self, principal: Principal, request_id: str, characters: int) -> Admission:
         """Admit the request or raise RateLimitError naming the limit that was hit."""
@@ -54,16 +67,50 @@ class Limiter:
         checks = _checks(principal, request_id, characters, now)
         if not checks:
             return Admission()
-        takes = await self._store.claim([check.claim for check in checks])
+        claims = [check.claim for check in checks]
+        store = self._store
+        try:
+            takes = await store.claim(claims)
+            self._noticed(None)
+        except LimitStoreUnavailableError as exc:
+            self._noticed(exc)
+            if self._fallback is None:
+                raise _unavailable() from exc
+            store = self._fallback
+            try:
+                takes = await store.claim(claims)
+            except LimitStoreUnavailableError as again:
+                raise _unavailable() from again
         if not takes[-1].allowed:
             raise _refusal(checks[len(takes) - 1], takes[-1], characters, now)
         rates = [take for check, take in zip(checks, takes, strict=False) if check.kind == "rpm"]
         return Admission(
             headers=_rate_headers(min(rates, key=lambda t: t.limit - t.used), now) if rates else {},
-            store=self._store,
+            store=store,
             slots=[check.claim for check in checks if check.kind == "concurrency"],
             budgets=[check.claim for check in checks if check.kind == "budget"],
         )
+
+    def _noticed(self, outage: LimitStoreUnavailableError | None) -> None:
+        """Log once when the store becomes unreachable and once when it is back."""
+        if outage is not None and not self._unreachable:
+            fallback = (
+                "the database" if self._fallback is not None else "nothing; refusing requests"
+            )
+            logger.error(
+                "the limit store is unreachable (%s); falling back to %s", outage, fallback
+            )
+        elif outage is None and self._unreachable:
+            logger.warning("the limit store is reachable again")
+        self._unreachable = outage is not None
+
+
+def _unavailable() -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        "Rate limits cannot be checked right now; retry shortly.",
+        code="limits_unavailable",
+        retry_after=UNAVAILABLE_RETRY_SECONDS,
+    )
 
 
 def _checks(principal: Principal, request_id: str, characters: int, now: datetime) -> list[_Check]:

@@ -27,6 +27,7 @@ from router.speech.audio.wav import mono_wav
 from router.speech.routing import Target
 
 CLIENT_CLOSED = 499
+INTERNAL_ERROR = 500
 # `pcm` is 16-bit mono at 24 kHz.
 PCM_SAMPLE_RATE = 24000
 # Passed-through audio up to this size is measured on the event loop (a fraction of a
@@ -112,6 +113,9 @@ class Speech:
             error = from_provider_error(exc)
             status, error_code = error.status, error.error_code
             raise error from exc
+        except Exception:
+            status, error_code = INTERNAL_ERROR, "internal_error"
+            raise
         finally:
             self._encoder.close()
             outcome = StreamOutcome(status, error_code, output_bytes, first_byte_at, self.seconds)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_CONFIG
-from tests.support.databases import postgres_database
+from tests.support.databases import REDIS_URL, postgres_database
 from tests.support.server import RunningRouter, cli, register_plugins, run_router
 from tests.support.setups import SCRIPTED_PLUGIN
 
@@ -37,7 +37,7 @@ def two_routers(tmp_path: Path, counters: str) -> Iterator[tuple[list[RunningRou
     with postgres_database() as url, ExitStack() as stack:
         env = {"TTS_ROUTER_DATABASE_URL": url}
         if counters == "redis":
-            env["TTS_ROUTER_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+            env["TTS_ROUTER_REDIS_URL"] = REDIS_URL
         cli("db", "upgrade", env=env)
         cli("tenants", "create", "shared", env=env)
         key = cli("keys", "create", "--tenant", "shared", "--rpm", str(RPM), env=env)[-1]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.audio import decode
+from tests.support.server import RunningRouter, settled_usage
 
 VALID = {"model": "tts-1", "input": "Hello there.", "voice": "alloy"}
 
@@ -151,3 +153,24 @@ def test_failure_after_first_byte_ends_sse_with_error_event(http: httpx.Client) 
         ]
     assert [event["type"] for event in events] == ["speech.audio.delta", "error"]
     assert set(events[-1]["error"]) == {"message", "type", "param", "code"}
+
+
+@pytest.mark.parametrize(
+    ("model", "status", "code"),
+    [("broken-midway", 502, "provider_error"), ("crash-midway", 500, "internal_error")],
+)
+def test_failure_after_first_byte_is_recorded_as_what_it_was(
+    http: httpx.Client, router: RunningRouter, model: str, status: int, code: str
+) -> None:
+    with http.stream("POST", "/v1/audio/speech", json=with_changes(model=model)) as response:
+        assert response.status_code == 200
+        request_id = response.headers["x-request-id"]
+        with pytest.raises(httpx.RemoteProtocolError):
+            response.read()
+    database = router.data_dir / "tts-router.sqlite3"
+    settled_usage(database, [request_id])
+    with sqlite3.connect(database) as db:
+        row = db.execute(
+            "select status, error_code from usage_records where request_id = ?", (request_id,)
+        ).fetchone()
+    assert row == (status, code)

@@ -37,7 +37,7 @@ def tone(seconds: float, sample_rate: int = SAMPLE_RATE, hz: float = TONE_HZ) ->
 SLOW_CHUNKS = 10
 SLOW_PAUSE_SECONDS = 0.3
 INSTANT_SECONDS = 0.01
-MODELS = ("tone", "broken-midway", "unavailable", "slow", "instant")
+MODELS = ("tone", "broken-midway", "crash-midway", "unavailable", "slow", "instant")
 # `expressive` honours the sampling controls and shows them in its audio: it lasts 1 s plus
 # `temperature` seconds, at 200 Hz plus 400 Hz per unit of `exaggeration`. With a voice file,
 # it says the reference recording back.
@@ -72,8 +72,9 @@ def reference_audio(voice: UploadedVoice) -> PcmAudio:
 
 
 class ScriptedProvider:
-    """Models `tone` (2 s in 4 chunks), `broken-midway` (fails after a chunk), `unavailable`,
-    `slow` (10 chunks, 0.3 s apart), `instant` (10 ms at once) and `expressive`."""
+    """Models `tone` (2 s in 4 chunks), `broken-midway` (fails after a chunk), `crash-midway`
+    (a bug after a chunk), `unavailable`, `slow` (10 chunks, 0.3 s apart), `instant` (10 ms at
+    once) and `expressive`."""
 
     def __init__(self, context: ProviderContext) -> None:
         self.name = context.name
@@ -125,7 +126,15 @@ class ScriptedProvider:
                 await anyio.sleep(SLOW_PAUSE_SECONDS)
             return
         for index in range(CHUNKS):
-            if request.model == "broken-midway" and index == 1:
-                raise ProviderError("scripted failure after the first chunk")
+            if index == 1:
+                _fail_midway(request.model)
             yield tone(CHUNK_SECONDS)
             await anyio.lowlevel.checkpoint()
+
+
+def _fail_midway(model: str) -> None:
+    """Fail the way `model` fails after its first chunk, if it does."""
+    if model == "broken-midway":
+        raise ProviderError("scripted failure after the first chunk")
+    if model == "crash-midway":
+        raise RuntimeError("scripted bug after the first chunk")

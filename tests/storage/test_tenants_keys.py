@@ -125,6 +125,25 @@ def test_rotate_links_keys_and_sets_grace(database_url: str) -> None:
     run(database_url, body)
 
 
+def test_a_rotated_key_keeps_the_expiry_of_the_key_it_replaces(database_url: str) -> None:
+    async def body(tenants: TenantRepository, keys: KeyRepository) -> None:
+        acme = await tenants.create("acme")
+        deadline = NOW + timedelta(days=30)
+        old = await keys.add(api_key(acme.id, "a" * 64, expires_at=deadline))
+        new = await keys.rotate(old.id, api_key(acme.id, "b" * 64), NOW + timedelta(hours=1))
+        assert new is not None
+        stored = await keys.get(new.id)
+        assert stored is not None
+        assert stored.expires_at == deadline
+        shorter = await keys.rotate(
+            new.id, api_key(acme.id, "c" * 64, expires_at=NOW + timedelta(days=2)), NOW
+        )
+        assert shorter is not None
+        assert shorter.expires_at == NOW + timedelta(days=2)
+
+    run(database_url, body)
+
+
 def test_rotate_keeps_an_earlier_expiry(database_url: str) -> None:
     async def body(tenants: TenantRepository, keys: KeyRepository) -> None:
         acme = await tenants.create("acme")

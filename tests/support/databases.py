@@ -16,6 +16,7 @@ from storage.database import create_engine, session_factory, upgrade
 
 POSTGRES_ADMIN_DSN = os.environ.get("TTS_ROUTER_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
+REDIS_URL = os.environ.get("TTS_ROUTER_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 async def _execute(sql: str) -> None:
