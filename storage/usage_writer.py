@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, insert, select
+from sqlalchemy import Insert, Table, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -182,12 +182,13 @@ class UsageWriter:
 
 
 async def _apply(connection: AsyncConnection, batch: list[_Write]) -> None:
+    numbered = await _attempt_numbers(connection, batch)
     statement = _upsert(connection.dialect.name)
     await connection.execute(statement, [dict(write.row) for write in batch])
     attempts = [
-        {"match_request_id": write.row["request_id"], **attempt}
-        for write in batch
-        for attempt in write.attempts
+        {"match_request_id": write.row["request_id"], **attempt, "attempt": number}
+        for write, numbers in zip(batch, numbered, strict=True)
+        for attempt, number in zip(write.attempts, numbers, strict=True)
     ]
     if attempts:
         usage_id = (
@@ -196,6 +197,30 @@ async def _apply(connection: AsyncConnection, batch: list[_Write]) -> None:
             .scalar_subquery()
         )
         await connection.execute(insert(ATTEMPTS).values(usage_id=usage_id), attempts)
+
+
+async def _attempt_numbers(connection: AsyncConnection, batch: list[_Write]) -> list[list[int]]:
+    """The number of each write's attempts, after those its request already has.
+
+    A job run again after its worker died keeps the attempts of the run before, so the new
+    ones are numbered on from them.
+    """
+    request_ids = {write.row["request_id"] for write in batch if write.attempts}
+    taken: dict[str, int] = {}
+    if request_ids:
+        query = (
+            select(USAGE.c.request_id, func.max(ATTEMPTS.c.attempt))
+            .join(ATTEMPTS, ATTEMPTS.c.usage_id == USAGE.c.id)
+            .where(USAGE.c.request_id.in_(request_ids))
+            .group_by(USAGE.c.request_id)
+        )
+        taken = {row[0]: int(row[1]) for row in await connection.execute(query)}
+    numbers: list[list[int]] = []
+    for write in batch:
+        first = taken.get(write.row["request_id"], 0)
+        numbers.append([first + n for n in range(1, len(write.attempts) + 1)])
+        taken[write.row["request_id"]] = first + len(write.attempts)
+    return numbers
 
 
 @functools.cache

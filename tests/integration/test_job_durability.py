@@ -58,11 +58,11 @@ def wait_until(check: Any, timeout: float = 60.0) -> None:
         time.sleep(0.1)
 
 
-async def create_jobs(base_urls: list[str], key: str, count: int) -> list[str]:
+async def create_jobs(base_urls: list[str], key: str, count: int, **body: str) -> list[str]:
     """`count` jobs created at once, spread over the routers."""
     async with httpx.AsyncClient(headers={"authorization": key}, timeout=30) as client:
         urls = [f"{base_urls[n % len(base_urls)]}{CREATE}" for n in range(count)]
-        responses = await asyncio.gather(*(client.post(url, json=BODY) for url in urls))
+        responses = await asyncio.gather(*(client.post(url, json={**BODY, **body}) for url in urls))
     assert [response.status_code for response in responses] == [200] * count
     return [str(response.json()["id"]) for response in responses]
 
@@ -210,3 +210,24 @@ def test_a_stopping_router_puts_its_running_jobs_back(tmp_path: Path) -> None:
     with sqlite3.connect(setup.database) as db:
         row = db.execute("select status, attempts, worker from speech_jobs").fetchone()
     assert row == ("QUEUED", 0, None)
+
+
+def test_a_job_run_again_numbers_its_attempts_after_the_first_run(tmp_path: Path) -> None:
+    # `slow` makes its first audio at once and its last after 3 s: the kill comes in between,
+    # once the first run's row and attempt are journaled.
+    setup = set_up(tmp_path, config("slow", workers=1, lease_seconds=2))
+    with setup.router() as router:
+        (job_id,) = asyncio.run(create_jobs([router.base_url], setup.key, 1, voice="alloy"))
+        wait_until(lambda: statuses(router, setup.key, [job_id]) == ["PROCESSING"])
+        time.sleep(1.0)
+        router.process.send_signal(signal.SIGKILL)
+        router.process.wait()
+    with setup.router() as restarted:
+        wait_until(lambda: statuses(restarted, setup.key, [job_id]) == ["COMPLETED"])
+    with sqlite3.connect(setup.database) as db:
+        usage = db.execute("select id, status from usage_records").fetchall()
+        attempts = db.execute(
+            "select attempt, status from provider_attempts order by attempt"
+        ).fetchall()
+    assert [status for _, status in usage] == [200]
+    assert attempts == [(1, 200), (2, 200)]
