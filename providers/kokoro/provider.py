@@ -193,6 +193,10 @@ class KokoroProvider:
         """Whether the model is loaded."""
         return self._runtime is not None
 
+    def queue_depth(self) -> int:
+        """Requests speaking or waiting for the model."""
+        return self._in_flight
+
     async def synthesize(self, request: SpeechRequest) -> AsyncGenerator[PcmAudio, None]:
         """Yield audio piece by piece, each as soon as it is made."""
         voice = self._resolve_voice(request)

@@ -132,9 +132,7 @@ class SpeechService:
 
     def _route(self, principal: Principal, request: SpeechRequest) -> Route:
         route = self.catalog.resolve(request.model)
-        if not principal.may_use(request.model):
-            msg = f"The model `{request.model}` does not exist or you do not have access to it."
-            raise ModelNotFoundError(msg, param="model")
+        check_access(principal, request.model)
         return route
 
     async def _voice_file(self, principal: Principal, request: SpeechRequest) -> VoiceFile | None:
@@ -234,6 +232,13 @@ class SpeechService:
         if price is not None:
             event.cost_usd = price.cost(event.input_characters, event.audio_seconds)
         self._ledger.record(event)
+
+
+def check_access(principal: Principal, model: str) -> None:
+    """Refuse a model the key may not use as if it did not exist."""
+    if not principal.may_use(model):
+        msg = f"The model `{model}` does not exist or you do not have access to it."
+        raise ModelNotFoundError(msg, param="model")
 
 
 def attempt_headers(event: UsageEvent) -> dict[str, str]:

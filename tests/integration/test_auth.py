@@ -119,3 +119,18 @@ def test_no_key_appears_in_the_logs(
     assert log
     for leaked in (secret, api_key, admin_key, "tr-guessing-0123456789"):
         assert leaked not in log
+
+
+def test_a_key_sees_only_the_models_it_may_use(router_url: str, admin: httpx.Client) -> None:
+    secret = str(new_key(admin, name="narrow", models=["tone", "kokoro"])["key"])
+    headers = {"authorization": f"Bearer {secret}"}
+    with httpx.Client(base_url=router_url, headers=headers, timeout=30) as client:
+        listed = {model["id"] for model in client.get("/v1/models").json()["data"]}
+        assert listed == {"tone", "kokoro"}
+        voices = client.get("/v1/audio/voices").json()["data"]
+        assert {entry["model"] for entry in voices} == {"tone", "kokoro"}
+        hidden = client.get("/v1/models/tts-1")
+        assert hidden.status_code == 404
+        assert hidden.json()["error"]["code"] == "model_not_found"
+        assert client.get("/v1/audio/voices", params={"model": "tts-1"}).status_code == 404
+        assert client.get("/v1/models/tone").status_code == 200

@@ -267,3 +267,22 @@ def test_a_bad_blend_is_refused_in_each_dialect(http: httpx.Client, voice: str, 
     dedalus = http.post("/dedalus/v1/audio/speech", json=body)
     assert dedalus.status_code == 400
     assert named in dedalus.text
+
+
+def _kokoro_queue(http: httpx.Client) -> float:
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith('tts_router_queue_depth{queue="kokoro"} '):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError("no queue depth for kokoro")
+
+
+def test_kokoro_reports_its_queue_depth(http: httpx.Client) -> None:
+    body = {"model": "kokoro", "voice": "alloy", "input": SENTENCES * 3, "response_format": "pcm"}
+    with http.stream("POST", "/v1/audio/speech", json=body) as response:
+        assert response.status_code == 200
+        chunks = response.iter_bytes()
+        next(chunks)
+        assert _kokoro_queue(http) == 1.0
+        for _ in chunks:
+            pass
+    assert _kokoro_queue(http) == 0.0

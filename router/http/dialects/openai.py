@@ -35,7 +35,7 @@ from router.http.dialects.validation import invalid_request
 from router.http.responses import request_id
 from router.http.services import services
 from router.http.usage_report import own_usage
-from router.speech.service import SpeechCall
+from router.speech.service import SpeechCall, check_access
 from router.speech.stream import Speech
 
 logger = logging.getLogger("tts_router.openai")
@@ -248,16 +248,17 @@ async def speak_as(
 async def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """GET /v1/models in OpenAI's list shape."""
     found = services(request)
-    await found.authenticator.authenticate(any_key(request))
-    data = [_model_object(name, found.started_at) for name, _ in found.speech.catalog.names()]
-    return {"object": "list", "data": data}
+    principal = await found.authenticator.authenticate(any_key(request))
+    names = [name for name, _ in found.speech.catalog.names() if principal.may_use(name)]
+    return {"object": "list", "data": [_model_object(name, found.started_at) for name in names]}
 
 
 @get("/models/{model:str}")
 async def retrieve_model(request: Request[Any, Any, Any], model: str) -> dict[str, Any]:
     """GET /v1/models/{model}."""
     found = services(request)
-    await found.authenticator.authenticate(any_key(request))
+    principal = await found.authenticator.authenticate(any_key(request))
+    check_access(principal, model)
     found.speech.catalog.resolve(model)
     return _model_object(model, found.started_at)
 
@@ -266,9 +267,15 @@ async def retrieve_model(request: Request[Any, Any, Any], model: str) -> dict[st
 async def list_voices(request: Request[Any, Any, Any], model: str | None = None) -> dict[str, Any]:
     """GET /v1/audio/voices[?model=...]: the voices of each model (its route's lead target)."""
     found = services(request)
-    await found.authenticator.authenticate(any_key(request))
+    principal = await found.authenticator.authenticate(any_key(request))
     catalog = found.speech.catalog
-    routes = [(model, catalog.resolve(model))] if model else list(catalog.names())
+    if model is not None:
+        check_access(principal, model)
+    routes = (
+        [(model, catalog.resolve(model))]
+        if model
+        else [(name, route) for name, route in catalog.names() if principal.may_use(name)]
+    )
     data = [
         {
             "object": "model.voices",
