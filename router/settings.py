@@ -64,6 +64,9 @@ class BlobSettings(_Section):
     region: str | None = None
     access_key_id: str | None = None
     secret_access_key: str | None = None
+    # Every replica mounts the same `directory` (NFS, a shared volume), so that a local store
+    # may serve replicas that share a database.
+    shared_directory: bool = False
 
     @model_validator(mode="after")
     def _s3_needs_a_bucket(self) -> BlobSettings:
@@ -222,6 +225,17 @@ class Settings(_Section):
     def embedded_database(self) -> bool:
         """Whether the database is the default SQLite file under the data dir."""
         return not self.database_url
+
+    def replica_problem(self) -> str | None:
+        """Why replicas sharing this database would lose files, if they would."""
+        shared = not self.resolved_database_url.startswith("sqlite")
+        if shared and self.blobs.kind == "local" and not self.blobs.shared_directory:
+            return (
+                "blobs: a shared database with a local blob store: a voice file or audio kept "
+                "by one replica would be missing on the others. Use [blobs] kind = \"s3\", or "
+                "set shared_directory = true if every replica mounts the same directory."
+            )
+        return None
 
     @property
     def resolved_database_url(self) -> str:

@@ -48,7 +48,9 @@ def check_config(path: Path | None) -> list[Problem]:
             return [Problem("", f"not valid TOML: {exc}")]
     problems: list[Problem] = []
     try:
-        Settings.model_validate(data)
+        replicas = Settings.model_validate(data).replica_problem()
+        if replicas is not None:
+            problems.append(_problem(replicas))
     except ValidationError as exc:
         # Errors without a place come from the whole-settings checks, which follow below.
         problems += [

@@ -92,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    problem = settings.replica_problem()
+    if problem is not None:
+        return _fail(f"invalid configuration: {problem}")
     try:
         app = create_app(settings)
     except (PluginError, RoutingConfigError, ValueError) as exc:

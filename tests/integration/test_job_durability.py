@@ -98,8 +98,10 @@ def statuses(router: RunningRouter, key: str, ids: list[str]) -> list[str]:
 @pytest.fixture
 def two_routers_on_postgres(tmp_path: Path) -> Iterator[tuple[list[RunningRouter], str, str]]:
     """Two routers sharing one fresh PostgreSQL database, a key, and the database's URL."""
+    # One machine: both routers share the blob directory, as replicas would a volume.
+    blobs = f'\n[blobs]\ndirectory = "{tmp_path / "blobs"}"\nshared_directory = true\n'
     path, plugins = write_config(
-        tmp_path, config("expressive", delay=0.05, workers=2, lease_seconds=5)
+        tmp_path, config("expressive", delay=0.05, workers=2, lease_seconds=5) + blobs
     )
     with postgres_database() as url, ExitStack() as stack:
         env = {"TTS_ROUTER_DATABASE_URL": url}

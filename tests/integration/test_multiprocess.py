@@ -33,7 +33,9 @@ def two_routers(tmp_path: Path, counters: str) -> Iterator[tuple[list[RunningRou
     """Two routers on one fresh PostgreSQL database, and a key limited to RPM per minute."""
     plugins = register_plugins(tmp_path / "plugins", SCRIPTED_PLUGIN)
     config = tmp_path / "router.toml"
-    config.write_text(TEST_CONFIG)
+    # One machine: both routers share the blob directory, as replicas would a volume.
+    blobs = f'\n[blobs]\ndirectory = "{tmp_path / "blobs"}"\nshared_directory = true\n'
+    config.write_text(TEST_CONFIG + blobs)
     with postgres_database() as url, ExitStack() as stack:
         env = {"TTS_ROUTER_DATABASE_URL": url}
         if counters == "redis":
