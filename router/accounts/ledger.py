@@ -14,6 +14,8 @@ from storage.usage_journal import JournalEntry, UsageJournal
 from storage.usage_writer import UsageWriter
 
 logger = logging.getLogger("tts_router.usage")
+# The status of a request whose process died while it was being answered.
+INTERRUPTED = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ class DatabaseLedger:
                 latest[request_id] = entry
         try:
             restored = await self._writer.restore(
-                [(entry.row, entry.attempts) for entry in latest.values()]
+                [(_ended(entry.row), entry.attempts) for entry in latest.values()]
             )
         except Exception:
             for orphan in orphans:
@@ -145,6 +147,13 @@ class DatabaseLedger:
                 await self.restore_orphans()
             except OSError:
                 logger.exception("could not read the usage journals")
+
+
+def _ended(row: dict[str, Any]) -> dict[str, Any]:
+    """A dead process's row as it ended: one still in progress was cut off by the death."""
+    if row["status"] != IN_PROGRESS:
+        return row
+    return {**row, "status": INTERRUPTED, "error_code": "interrupted", "finished_at": utcnow()}
 
 
 def _order(entry: JournalEntry) -> tuple[bool, datetime]:

@@ -89,8 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command in {"tenants", "keys"}:
         return _accounts(settings, args)
+    return _start(settings, args.log_level)
+
+
+def _start(settings: Settings, log_level: str) -> int:
+    """`serve`: check what only serving needs, build the app and run it."""
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     problem = settings.replica_problem()
     if problem is not None:
@@ -101,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"invalid configuration: {exc}")
     if settings.embedded_database:
         _announce(asyncio.run(bootstrap(settings)))
-    _serve(app, settings, args.log_level)
+    _serve(app, settings, log_level)
     return 0
 
 

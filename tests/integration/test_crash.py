@@ -73,16 +73,22 @@ def test_usage_survives_sigkill(tmp_path: Path) -> None:
             f"{restarted.base_url}/v1/usage", headers={"authorization": f"Bearer {key}"}
         )
         assert answer.status_code == 200
+        totals = answer.json()["totals"]
     with sqlite3.connect(data / "tts-router.sqlite3") as db:
-        found = db.execute("select request_id, status from usage_records").fetchall()
-    per_request = Counter(request_id for request_id, _ in found)
+        found = db.execute("select request_id, status, error_code from usage_records").fetchall()
+    per_request = Counter(request_id for request_id, _, _ in found)
     assert {request_id: per_request[request_id] for request_id in ids} == dict.fromkeys(ids, 1)
     assert sum(per_request.values()) == len(ids)
-    statuses = dict(found)
-    # A finished request's outcome is written just after its response; a stream cut by the
-    # kill stays in progress (status 0).
-    assert all(statuses[request_id] in {0, 200} for request_id in ids[:FINISHED])
-    assert all(statuses[request_id] == 0 for request_id in ids[FINISHED:])
+    outcomes = {request_id: (status, code) for request_id, status, code in found}
+    # A finished request's outcome was journaled before the kill; a stream the kill cut off
+    # ended with its process.
+    assert [outcomes[request_id] for request_id in ids[:FINISHED]] == [(200, None)] * FINISHED
+    assert [outcomes[request_id] for request_id in ids[FINISHED:]] == (
+        [(500, "interrupted")] * STREAMS
+    )
+    assert totals["requests"] == len(ids)
+    assert totals["errors"] == STREAMS
+    assert totals["input_characters"] == len(ids) * len(body("tone")["input"])
 
 
 def test_a_running_router_restores_the_rows_of_one_that_died(tmp_path: Path) -> None:
@@ -104,8 +110,8 @@ def test_a_running_router_restores_the_rows_of_one_that_died(tmp_path: Path) -> 
         deadline = time.monotonic() + 20
         while not set(ids) <= set(rows(data)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert {request_id: rows(data).get(request_id) for request_id in ids[FINISHED:]} == (
-            dict.fromkeys(ids[FINISHED:], 0)
-        )
+        found = rows(data)
+        assert [found.get(request_id) for request_id in ids[:FINISHED]] == [200] * FINISHED
+        assert [found.get(request_id) for request_id in ids[FINISHED:]] == [500] * STREAMS
     assert sorted(rows(data)) == sorted(ids)
     assert not list((data / "usage-journal").glob("*.jsonl"))
