@@ -232,7 +232,7 @@ class Settings(_Section):
         if shared and self.blobs.kind == "local" and not self.blobs.shared_directory:
             return (
                 "blobs: a shared database with a local blob store: a voice file or audio kept "
-                "by one replica would be missing on the others. Use [blobs] kind = \"s3\", or "
+                'by one replica would be missing on the others. Use [blobs] kind = "s3", or '
                 "set shared_directory = true if every replica mounts the same directory."
             )
         return None

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.database import is_unreachable
 from storage.models import ProviderAttempt, UsageRecord
 
 logger = logging.getLogger("tts_router.usage")
@@ -22,6 +23,9 @@ logger = logging.getLogger("tts_router.usage")
 USAGE: Table = UsageRecord.__table__  # type: ignore[assignment]
 ATTEMPTS: Table = ProviderAttempt.__table__  # type: ignore[assignment]
 RESTORE_CHUNK = 500
+# Between tries to write a batch while the database is unreachable.
+RETRY_FIRST_SECONDS = 0.25
+RETRY_MAX_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +56,15 @@ class UsageWriter:
         self._task: asyncio.Task[None] | None = None
         # Held between batches: a checkout with its liveness ping per batch costs round trips.
         self._connection: AsyncConnection | None = None
+        self._closing = False
 
     async def start(self) -> None:
         """Start the writer task."""
         self._task = asyncio.create_task(self._run(), name="usage-writer")
 
     async def close(self) -> None:
-        """Write what is queued, then stop."""
+        """Write what is queued, then stop; rows the database cannot take stay journaled."""
+        self._closing = True
         if self._task is not None:
             self._queue.put_nowait(None)
             self._hurry.set()
@@ -149,12 +155,23 @@ class UsageWriter:
     async def _write(self, writes: list[_Write]) -> None:
         if not writes:
             return
-        try:
-            await self._commit(writes)
-        except Exception:
-            # Their rows stay in the journal, which restores them once this process is gone.
-            logger.exception("could not write %d usage rows", len(writes))
-            return
+        delay = RETRY_FIRST_SECONDS
+        while True:
+            try:
+                await self._commit(writes)
+                break
+            except Exception as exc:
+                # Either way their rows stay in the journal, which restores them once this
+                # process is gone; while it lives, an outage is waited out.
+                if not is_unreachable(exc) or self._closing:
+                    logger.exception("could not write %d usage rows", len(writes))
+                    return
+                if delay == RETRY_FIRST_SECONDS:
+                    logger.warning("the database is unreachable (%s); usage rows wait", exc)
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, RETRY_MAX_SECONDS)
+        if delay > RETRY_FIRST_SECONDS:
+            logger.warning("the database is back; waiting usage rows are written")
         for write in writes:
             if write.committed is not None:
                 write.committed()

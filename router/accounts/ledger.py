@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from storage.database import is_unreachable
 from storage.models import IN_PROGRESS, utcnow
 from storage.usage_journal import JournalEntry, UsageJournal
 from storage.usage_writer import UsageWriter
@@ -128,10 +129,13 @@ class DatabaseLedger:
             restored = await self._writer.restore(
                 [(_ended(entry.row), entry.attempts) for entry in latest.values()]
             )
-        except Exception:
+        except Exception as exc:
             for orphan in orphans:
                 orphan.release()
-            logger.exception("could not restore %d usage journals", len(orphans))
+            if is_unreachable(exc):
+                logger.warning("could not restore %d usage journals yet: %s", len(orphans), exc)
+            else:
+                logger.exception("could not restore %d usage journals", len(orphans))
             return 0
         for orphan in orphans:
             orphan.discard()

@@ -13,11 +13,13 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException
 from litestar.types import Message, Scope
 
-from router.errors import InternalError, RouterError, from_http_status
+from router.errors import InternalError, RouterError, ServiceUnavailableError, from_http_status
+from storage.database import is_unreachable
 
 logger = logging.getLogger("tts_router.http")
 
 REQUEST_ID_HEADER = "x-request-id"
+DATABASE_RETRY_SECONDS = 2.0
 
 
 def _scope_request_id(scope: Scope) -> str:
@@ -44,6 +46,13 @@ def as_router_error(request: Request[Any, Any, Any], exc: Exception) -> RouterEr
         return exc
     if isinstance(exc, HTTPException):
         return from_http_status(exc.status_code, exc.detail)
+    if is_unreachable(exc):
+        logger.warning("request %s: the database is unreachable: %s", request_id(request), exc)
+        return ServiceUnavailableError(
+            "The service's database is unreachable; retry shortly.",
+            code="database_unavailable",
+            retry_after=DATABASE_RETRY_SECONDS,
+        )
     logger.error("unhandled error in request %s", request_id(request), exc_info=exc)
     return InternalError(
         f"The server had an error processing your request (request id {request_id(request)})."

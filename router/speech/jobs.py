@@ -20,6 +20,7 @@ from router.settings import JobSettings
 from router.speech.outputs import AudioOutputs
 from router.speech.service import QUEUED, SpeechCall, SpeechService
 from router.speech.stream import collect_wav
+from storage.database import is_unreachable
 from storage.jobs import JobRepository, QueueFullError
 from storage.models import SpeechJob, utcnow
 
@@ -51,6 +52,8 @@ class SpeechJobs:
         self._settings = settings
         self._lease = timedelta(seconds=settings.lease_seconds)
         self._retention = timedelta(seconds=settings.retention_seconds)
+        # Whether the last claim found the database unreachable, so an outage is logged once.
+        self._unreachable = False
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._process = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -116,9 +119,15 @@ class SpeechJobs:
                 job = await self._repository.claim(
                     worker, self._lease, self._settings.max_attempts, retention=self._retention
                 )
-            except Exception:
-                logger.exception("worker %s could not claim a job", worker)
+            except Exception as exc:
+                if not is_unreachable(exc):
+                    logger.exception("worker %s could not claim a job", worker)
+                elif not self._unreachable:
+                    logger.warning("the database is unreachable: %s; jobs wait for it", exc)
+                self._unreachable = is_unreachable(exc)
                 job = None
+            else:
+                self._unreachable = False
             if job is None:
                 await self._idle()
                 continue
@@ -192,5 +201,6 @@ class SpeechJobs:
             try:
                 await self._repository.purge_expired()
                 await self._outputs.purge_expired()
-            except Exception:
-                logger.exception("could not purge expired jobs and audio")
+            except Exception as exc:
+                if not is_unreachable(exc):
+                    logger.exception("could not purge expired jobs and audio")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -19,41 +18,11 @@ import httpx
 import pytest
 
 from tests.integration.test_multiprocess import wait_for_fresh_minute
-from tests.integration.test_s3_blobs import create_bucket
 from tests.integration.test_voice_files import PITCH, pitch_of_wav, recording
-from tests.support.databases import REDIS_URL, postgres_database
-from tests.support.s3 import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, moto_server
-from tests.support.server import REPO_ROOT, RunningRouter, cli, run_router
-from tests.support.setups import write_config
+from tests.support.databases import postgres_database
+from tests.support.replicas import topology
+from tests.support.server import REPO_ROOT, RunningRouter, cli
 
-CONFIG = """
-[providers.scripted]
-plugin = "scripted"
-
-[[routes]]
-model = "tone"
-chain = [{{ provider = "scripted", model = "tone" }}]
-
-[[routes]]
-model = "slow"
-chain = [{{ provider = "scripted", model = "slow" }}]
-
-[[routes]]
-model = "Chatterbox"
-chain = [{{ provider = "scripted", model = "expressive" }}]
-
-[jobs]
-poll_seconds = 0.1
-workers = 1
-
-[blobs]
-kind = "s3"
-bucket = "{bucket}"
-endpoint_url = "{endpoint}"
-region = "{region}"
-access_key_id = "{access_key_id}"
-secret_access_key = "{secret_access_key}"
-"""
 TONE = {"model": "tone", "input": "Hi.", "voice": "alloy", "response_format": "pcm"}
 
 
@@ -86,29 +55,9 @@ def on_replica(url: str, router: RunningRouter) -> str:
 
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
-    root = tmp_path_factory.mktemp("replicas")
-    bucket = f"replicas-{secrets.token_hex(4)}"
-    with moto_server() as endpoint, postgres_database() as url, ExitStack() as stack:
-        asyncio.run(create_bucket(endpoint, bucket))
-        text = CONFIG.format(
-            bucket=bucket,
-            endpoint=endpoint,
-            region=REGION,
-            access_key_id=ACCESS_KEY_ID,
-            secret_access_key=SECRET_ACCESS_KEY,
-        )
-        config, plugins = write_config(root, text)
-        env = {"TTS_ROUTER_DATABASE_URL": url, "TTS_ROUTER_REDIS_URL": REDIS_URL}
-        cli("db", "upgrade", env=env)
-        cli("tenants", "create", "acme", env=env)
-        admin = cli("keys", "create", "--tenant", "acme", "--admin", env=env)[-1]
-        routers = [
-            stack.enter_context(
-                run_router(root / f"data{n}", config=config, python_path=plugins, env=env)
-            )
-            for n in range(2)
-        ]
-        yield Replicas(routers, admin, env)
+    with topology(tmp_path_factory.mktemp("replicas")) as shared, ExitStack() as stack:
+        routers = [stack.enter_context(shared.replica(n)) for n in range(2)]
+        yield Replicas(routers, shared.admin_key, shared.env)
 
 
 def test_a_key_made_on_one_replica_works_on_the_other(replicas: Replicas) -> None:

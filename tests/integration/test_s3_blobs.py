@@ -11,14 +11,15 @@ import pytest
 
 from tests.integration.test_job_durability import config
 from tests.integration.test_voice_files import PITCH, pitch_of_wav, recording
-from tests.support.s3 import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, moto_server, s3_client
+from tests.support.s3 import (
+    ACCESS_KEY_ID,
+    REGION,
+    SECRET_ACCESS_KEY,
+    create_bucket,
+    moto_server,
+    s3_client,
+)
 from tests.support.setups import set_up
-
-
-async def create_bucket(endpoint: str, name: str) -> None:
-    """Create the bucket the router will use."""
-    async with s3_client(endpoint) as client:
-        await client.create_bucket(Bucket=name)
 
 
 async def object_keys(endpoint: str, bucket: str) -> list[str]:

@@ -35,3 +35,9 @@ def s3_client(endpoint: str) -> ClientCreatorContext[S3Client]:
         aws_access_key_id=ACCESS_KEY_ID,
         aws_secret_access_key=SECRET_ACCESS_KEY,
     )
+
+
+async def create_bucket(endpoint: str, name: str) -> None:
+    """Create a bucket on the server."""
+    async with s3_client(endpoint) as client:
+        await client.create_bucket(Bucket=name)

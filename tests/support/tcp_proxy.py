@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -34,8 +35,9 @@ class TcpProxy:
         self._open.clear()
         with self._lock:
             for sock in self._sockets:
+                # A reset, as a server that went away leaves its clients.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                sock.close()
+                _end(sock)
             self._sockets.clear()
 
     def restore(self) -> None:
@@ -73,10 +75,17 @@ class TcpProxy:
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
-                with self._lock:
+            with self._lock:
+                for sock in (source, sink):
                     self._sockets.discard(sock)
-                sock.close()
+                    _end(sock)
+
+
+def _end(sock: socket.socket) -> None:
+    """Close `sock`, first waking the thread that may be blocked reading it."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
 
 
 @contextmanager
