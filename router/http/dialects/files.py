@@ -42,6 +42,12 @@ async def upload(request: Request[Any, Any, Any], principal: Principal) -> Respo
         raise InvalidRequestError(
             "The body must be multipart/form-data with a `file` and `purpose`."
         ) from None
+    except UnicodeDecodeError:
+        # A part without a filename is read as text, which binary audio is not.
+        raise InvalidRequestError(
+            "A form field is not UTF-8 text: send the recording as a file part, with a filename.",
+            param="file",
+        ) from None
     purpose = form.get("purpose")
     if purpose != PURPOSE:
         msg = f"Invalid 'purpose': expected '{PURPOSE}', got {_shown(purpose)}."
