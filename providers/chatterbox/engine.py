@@ -31,9 +31,9 @@ SILENCE_SECONDS = 0.2
 _GLOBAL_RNG = threading.Lock()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
-    """The sampling controls of one request; None takes the model's default."""
+    """The sampling controls of one request, by name only; None takes the model's default."""
 
     temperature: float | None = None
     exaggeration: float | None = None

@@ -175,7 +175,11 @@ class ChatterboxProvider:
             conditioning = await self._run(
                 model, functools.partial(self._conditioning, model, voice)
             )
-            settings = Settings(request.temperature, request.exaggeration, request.cfg_weight)
+            settings = Settings(
+                temperature=request.temperature,
+                exaggeration=request.exaggeration,
+                cfg_weight=request.cfg_weight,
+            )
             pieces = split_text(spoken_input(request), self._options.piece_chars)
             if not pieces:
                 silence = np.zeros(round(SILENCE_SECONDS * SAMPLE_RATE), dtype=np.float32)

@@ -32,6 +32,7 @@ from providers.api import (
 from providers.chatterbox import ChatterboxProvider
 from providers.chatterbox.conditioning import VoiceConditioning
 from providers.chatterbox.decoding import Sampling, decode, decode_turbo
+from providers.chatterbox.engine import Settings
 from providers.errors import (
     ProviderOverloadedError,
     ProviderRejectedError,
@@ -172,6 +173,12 @@ async def test_a_seed_makes_the_audio_reproducible(provider: ChatterboxProvider)
     other = await _audio(provider, _request(seed=12, exaggeration=0.9, temperature=1.1))
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+def test_sampling_controls_are_passed_by_name_only() -> None:
+    with pytest.raises(TypeError):
+        Settings(0.8, 0.5, 0.5)  # type: ignore[call-arg]
+    assert Settings(exaggeration=0.9) == Settings(temperature=None, exaggeration=0.9)
 
 
 @pytest.mark.anyio
