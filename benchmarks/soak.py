@@ -29,7 +29,7 @@ model = "tone"
 chain = [{ provider = "scripted", model = "tone" }]
 """
 BODY = {"model": "tone", "input": "Soak.", "voice": "alloy", "response_format": "mp3"}
-WARM_UP_SECONDS = 30.0
+WARM_UP_SECONDS = 60.0
 
 
 @dataclass
@@ -81,14 +81,14 @@ async def soak(router: RunningRouter, key: str, clients: int, seconds: float) ->
         last = rss_mib(router)
         await asyncio.gather(*tasks)
     served = tally.completed - done_at_start
-    growth = (last - first) / first
     return [
         f"| concurrent streaming clients | {clients} |",
         f"| duration (after a {WARM_UP_SECONDS:.0f} s warm-up) | {seconds / 60:.1f} min |",
         f"| requests completed | {served:,} ({served / seconds:.0f}/s) |",
         f"| errors | {len(tally.errors)} {sorted(set(tally.errors))} |",
         f"| router RSS start / middle / end | {first:.0f} / {middle:.0f} / {last:.0f} MiB |",
-        f"| RSS change start → end | {growth:+.1%} |",
+        f"| RSS change start → end, middle → end | {(last - first) / first:+.1%}, "
+        f"{(last - middle) / middle:+.1%} |",
     ]
 
 
@@ -106,8 +106,13 @@ def main() -> None:
         key = cli("keys", "create", "--tenant", "soak", "--data-dir", str(data))[-1]
         with run_router(data, config=config, python_path=plugins) as router:
             rows = asyncio.run(soak(router, key, args.clients, args.minutes * 60))
+            log = router.log()
+    problems = [line for line in log.splitlines() if "ERROR" in line or "Traceback" in line]
+    rows.append(f"| error lines in the router's log | {len(problems)} |")
     print("| measure | value |\n|---|---|")
     print("\n".join(rows))
+    for line in problems[:20]:
+        print(line)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ class ServerSettings(_Section):
     public_url: str | None = None
     # The dialect of the shared root paths (`/v1/audio/speech`) for keys that name none.
     default_dialect: DialectName = DEFAULT_DIALECT
+    # How long an idle keep-alive connection stays open. Longer than clients keep theirs (httpx
+    # and the openai SDK: 5 s), so that a client never reuses one the server is closing.
+    keep_alive_seconds: int = Field(default=75, ge=1)
 
 
 class BlobSettings(_Section):

@@ -66,6 +66,7 @@ def _serve(app: Litestar, settings: Settings, log_level: str) -> None:
         port=settings.server.port,
         log_level=log_level,
         access_log=False,
+        timeout_keep_alive=settings.server.keep_alive_seconds,
         timeout_graceful_shutdown=10,
     )
 

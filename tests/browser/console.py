@@ -7,8 +7,9 @@ import math
 import wave
 from array import array
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from playwright.sync_api import ConsoleMessage, Locator, Page, expect
+from playwright.sync_api import ConsoleMessage, Locator, Page, Request, Response, expect
 
 from tests.support.server import REPO_ROOT
 
@@ -25,11 +26,22 @@ class Console:
         self.problems: list[str] = []
         page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
         page.on("console", self._note)
+        page.on("response", self._check_asset)
+        page.on("requestfailed", self._asset_failed)
 
     def _note(self, message: ConsoleMessage) -> None:
-        # The browser logs every error answer too; those the tests provoke on purpose.
+        # The browser logs every error answer too: the API errors the tests provoke on purpose,
+        # and the console's own assets, which `_check_asset` judges by their URL.
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.problems.append(f"console error: {message.text}")
+
+    def _check_asset(self, response: Response) -> None:
+        if is_console_asset(response.url) and response.status >= 400:
+            self.problems.append(f"asset {response.url} answered {response.status}")
+
+    def _asset_failed(self, request: Request) -> None:
+        if is_console_asset(request.url):
+            self.problems.append(f"asset {request.url} failed: {request.failure}")
 
     def open(self, view: str = "") -> None:
         """Load the console, at `view` if given."""
@@ -69,6 +81,12 @@ class Console:
     def scrolls_sideways(self) -> bool:
         """Whether the page is wider than the window."""
         return bool(self.page.evaluate("document.documentElement.scrollWidth > window.innerWidth"))
+
+
+def is_console_asset(url: str) -> bool:
+    """Whether `url` is the console page or one of its static files (not its API)."""
+    path = urlsplit(url).path
+    return path == "/console" or path.startswith("/console/static/")
 
 
 def tone_wav(seconds: float = 3.0, rate: int = 24_000, hz: float = 220.0) -> bytes:

@@ -90,3 +90,14 @@ def test_signing_in_works_with_the_keyboard_alone(console: Console, api_key: str
     page.keyboard.press("Enter")
     expect(console.view("playground")).to_be_visible()
     assert page.evaluate("document.activeElement.id") == "playground-title"
+
+
+def test_a_missing_console_asset_is_a_problem(console: Console) -> None:
+    console.open()
+    console.page.evaluate("fetch('/console/static/missing.js')")
+    console.page.wait_for_timeout(500)
+    found = [problem for problem in console.problems if "missing.js" in problem]
+    assert found == [
+        f"asset {console.page.url.split('/console')[0]}/console/static/missing.js answered 404"
+    ]
+    console.problems.clear()  # provoked on purpose
