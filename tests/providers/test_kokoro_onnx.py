@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,7 @@ from providers.kokoro.voices import (
 )
 from providers.normalize import normalize
 from tests.providers.contract import ProviderContract, context
+from tests.support.audio import spectral_distance
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog near the river bank.",
@@ -157,6 +159,21 @@ async def test_every_openai_voice_and_native_voice_speaks(provider: KokoroProvid
     for name in (*ALIAS_VOICES, "af_heart", "bm_george"):
         assert card.has_voice(name)
         assert _seconds(await _collect(provider, _request("Yes.", voice=name, speed=4.0))) > 0
+
+
+@pytest.mark.anyio
+async def test_each_openai_voice_sounds_unlike_every_other(provider: KokoroProvider) -> None:
+    spoken = {}
+    for name in ALIAS_VOICES:
+        chunks = await _collect(provider, _request("Yes, I can hear you.", voice=name, speed=1.5))
+        spoken[name] = np.concatenate([chunk.samples for chunk in chunks]).astype(np.float64)
+    distances = {
+        (a, b): spectral_distance(spoken[a], spoken[b], 24_000)
+        for a, b in itertools.combinations(spoken, 2)
+    }
+    # Distinct voices are 0.33 nepers apart or more; one voice against itself, 0.
+    closest = min(distances, key=distances.__getitem__)
+    assert distances[closest] > 0.2, closest
 
 
 def test_model_card_declares_kokoro_capabilities(provider: KokoroProvider) -> None:
