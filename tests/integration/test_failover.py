@@ -263,6 +263,24 @@ def test_real_events_where_audio_was_asked_for_fail_over(fresh: Rig) -> None:
     ]
 
 
+def test_upstream_audio_streams_through_as_it_comes(fresh: Rig) -> None:
+    fresh.flaky.default = Answer(chunks=8, gap_seconds=0.15)
+    headers = {"authorization": f"Bearer {fresh.key}"}
+    body = {"model": "solo", "input": "Hello there.", "voice": "alloy", "response_format": "mp3"}
+    started = time.perf_counter()
+    arrivals: list[float] = []
+    with httpx.stream(
+        "POST", f"{fresh.router.base_url}/v1/audio/speech", json=body, headers=headers, timeout=30
+    ) as response:
+        assert response.status_code == 200
+        for chunk in response.iter_raw():
+            if chunk:
+                arrivals.append(time.perf_counter() - started)
+    # The upstream takes over a second to send its eight chunks; the first is passed on at once.
+    assert arrivals[-1] > 1.0
+    assert arrivals[0] < 0.3 * arrivals[-1]
+
+
 def test_sdk_streams_through_the_router(fresh: Rig) -> None:
     client = openai.OpenAI(base_url=f"{fresh.router.base_url}/v1", api_key=fresh.key, max_retries=0)
     fresh.flaky.default = Answer(chunks=4, gap_seconds=0.02)

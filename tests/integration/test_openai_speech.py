@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import httpx
@@ -286,3 +287,16 @@ def test_kokoro_reports_its_queue_depth(http: httpx.Client) -> None:
         for _ in chunks:
             pass
     assert _kokoro_queue(http) == 0.0
+
+
+def test_long_input_streams_its_first_audio_well_before_its_last(http: httpx.Client) -> None:
+    body = {"model": "kokoro", "voice": "alloy", "input": SENTENCES * 4, "response_format": "pcm"}
+    started = time.perf_counter()
+    arrivals: list[float] = []
+    with http.stream("POST", "/v1/audio/speech", json=body) as response:
+        assert response.status_code == 200
+        for chunk in response.iter_raw():
+            if chunk:
+                arrivals.append(time.perf_counter() - started)
+    # Eight sentences are made one after another; the first is sent as soon as it is made.
+    assert arrivals[0] < 0.5 * arrivals[-1]
