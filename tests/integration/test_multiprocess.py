@@ -29,8 +29,10 @@ def counters(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def two_routers(tmp_path: Path, counters: str) -> Iterator[tuple[list[RunningRouter], str]]:
-    """Two routers on one fresh PostgreSQL database, and a key limited to RPM per minute."""
+def two_routers(
+    tmp_path: Path, counters: str
+) -> Iterator[tuple[list[RunningRouter], str, dict[str, str]]]:
+    """Two routers on one fresh PostgreSQL database, a key limited to RPM a minute, their env."""
     plugins = register_plugins(tmp_path / "plugins", SCRIPTED_PLUGIN)
     config = tmp_path / "router.toml"
     # One machine: both routers share the blob directory, as replicas would a volume.
@@ -49,7 +51,7 @@ def two_routers(tmp_path: Path, counters: str) -> Iterator[tuple[list[RunningRou
             )
             for n in range(2)
         ]
-        yield routers, key
+        yield routers, key, env
 
 
 async def hammer(routers: list[RunningRouter], key: str) -> list[httpx.Response]:
@@ -70,8 +72,11 @@ def wait_for_fresh_minute() -> None:
         time.sleep(61 - time.time() % 60)
 
 
-def test_shared_rpm_limit_is_exact(two_routers: tuple[list[RunningRouter], str]) -> None:
-    routers, key = two_routers
+Routers = tuple[list[RunningRouter], str, dict[str, str]]
+
+
+def test_shared_rpm_limit_is_exact(two_routers: Routers) -> None:
+    routers, key, _ = two_routers
     wait_for_fresh_minute()
     responses = asyncio.run(hammer(routers, key))
     statuses = Counter(response.status_code for response in responses)
@@ -82,3 +87,35 @@ def test_shared_rpm_limit_is_exact(two_routers: tuple[list[RunningRouter], str])
     for refused in (response for response in responses if response.status_code == 429):
         assert int(refused.headers["retry-after"]) >= 1
         assert refused.json()["error"]["code"] == "requests_per_minute_exceeded"
+
+
+def test_the_concurrency_limit_is_shared(two_routers: Routers) -> None:
+    routers, _, env = two_routers
+    cli("tenants", "create", "narrow", "--concurrency", "2", env=env)
+    key = cli("keys", "create", "--tenant", "narrow", env=env)[-1]
+
+    async def burst() -> list[httpx.Response]:
+        slow = {**TONE, "model": "slow"}
+        async with httpx.AsyncClient(headers={"authorization": f"Bearer {key}"}, timeout=60) as c:
+            return await asyncio.gather(
+                *(c.post(f"{routers[n % 2].base_url}/v1/audio/speech", json=slow) for n in range(6))
+            )
+
+    answers = asyncio.run(burst())
+    assert Counter(answer.status_code for answer in answers) == {200: 2, 429: 4}
+    refused = [answer for answer in answers if answer.status_code == 429]
+    assert {answer.json()["error"]["code"] for answer in refused} == {"concurrency_limit_exceeded"}
+
+
+def test_the_monthly_character_budget_is_shared(two_routers: Routers) -> None:
+    routers, _, env = two_routers
+    cli("tenants", "create", "frugal", env=env)
+    key = cli("keys", "create", "--tenant", "frugal", "--monthly-chars", "30", env=env)[-1]
+    headers = {"authorization": f"Bearer {key}"}
+    body = {**TONE, "input": "0123456789"}
+    answers = [
+        httpx.post(f"{routers[n % 2].base_url}/v1/audio/speech", json=body, headers=headers)
+        for n in range(6)
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429, 429]
+    assert answers[-1].json()["error"]["code"] == "insufficient_quota"
