@@ -1,5 +1,4 @@
-"""Thousands of malformed bodies, headers and uploads per dialect: never a 5xx, never a traceback,
-every refusal in the dialect's own error shape."""
+"""Malformed bodies, headers and uploads in every dialect: no 5xx, no traceback, its errors."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import secrets
 import httpx
 import pytest
 
+from tests.support.server import wait_for_fresh_minute
 from tests.support.tenants import tenant_key
 
 TONE = {"model": "tone", "input": "Hello there.", "voice": "alloy", "response_format": "wav"}
@@ -29,6 +30,7 @@ def assert_429(response: httpx.Response, code: str, words: str) -> str:
 
 
 def test_tenant_requests_per_minute(router_url: str, admin: httpx.Client) -> None:
+    wait_for_fresh_minute()
     key = tenant_key(admin, rpm_limit=3)
     answers = [speak(router_url, key) for _ in range(3)]
     assert [answer.status_code for answer in answers] == [200, 200, 200]
@@ -46,6 +48,7 @@ def test_tenant_requests_per_minute(router_url: str, admin: httpx.Client) -> Non
 
 
 def test_key_requests_per_minute_counts_failures(router_url: str, admin: httpx.Client) -> None:
+    wait_for_fresh_minute()
     key = tenant_key(admin, key_options={"rpm_limit": 2})
     assert speak(router_url, key, model="down").status_code == 503
     assert speak(router_url, key).status_code == 200
@@ -56,6 +59,7 @@ def test_key_requests_per_minute_counts_failures(router_url: str, admin: httpx.C
 
 
 def test_rate_headers_on_streams(router_url: str, admin: httpx.Client) -> None:
+    wait_for_fresh_minute()
     key = tenant_key(admin, rpm_limit=5)
     headers = {"authorization": f"Bearer {key}"}
     body = {**TONE, "model": "slow", "response_format": "pcm"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -14,7 +13,13 @@ import pytest
 
 from tests.conftest import TEST_CONFIG
 from tests.support.databases import REDIS_URL, postgres_database
-from tests.support.server import RunningRouter, cli, register_plugins, run_router
+from tests.support.server import (
+    RunningRouter,
+    cli,
+    register_plugins,
+    run_router,
+    wait_for_fresh_minute,
+)
 from tests.support.setups import SCRIPTED_PLUGIN
 
 RPM = 20
@@ -64,12 +69,6 @@ async def hammer(routers: list[RunningRouter], key: str) -> list[httpx.Response]
                 for n in range(REQUESTS)
             )
         )
-
-
-def wait_for_fresh_minute() -> None:
-    """Start early in a minute, so the burst falls in one rate window."""
-    if time.time() % 60 > 45:
-        time.sleep(61 - time.time() % 60)
 
 
 Routers = tuple[list[RunningRouter], str, dict[str, str]]

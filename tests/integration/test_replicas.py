@@ -17,11 +17,10 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from tests.integration.test_multiprocess import wait_for_fresh_minute
 from tests.integration.test_voice_files import PITCH, pitch_of_wav, recording
 from tests.support.databases import postgres_database
 from tests.support.replicas import topology
-from tests.support.server import REPO_ROOT, RunningRouter, cli
+from tests.support.server import REPO_ROOT, RunningRouter, cli, wait_for_fresh_minute
 
 TONE = {"model": "tone", "input": "Hi.", "voice": "alloy", "response_format": "pcm"}
 

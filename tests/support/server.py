@@ -152,3 +152,9 @@ def recorded_attempts(database: Path, request_id: str) -> list[tuple[str, int, s
             " order by a.attempt",
             (request_id,),
         ).fetchall()
+
+
+def wait_for_fresh_minute() -> None:
+    """Start early in a minute, so that what follows falls in one per-minute rate window."""
+    if time.time() % 60 > 45:
+        time.sleep(61 - time.time() % 60)
