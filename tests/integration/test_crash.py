@@ -7,12 +7,15 @@ import signal
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
+import pytest
 
 from tests.conftest import TEST_CONFIG
+from tests.support.databases import BACKENDS, postgres_database
 from tests.support.server import RunningRouter, cli, register_plugins, run_router
 from tests.support.setups import SCRIPTED_PLUGIN
 
@@ -59,23 +62,53 @@ def rows(data: Path) -> dict[str, int]:
         return dict(db.execute("select request_id, status from usage_records").fetchall())
 
 
-def test_usage_survives_sigkill(tmp_path: Path) -> None:
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The environment that points a router at SQLite (its default) or a fresh PostgreSQL."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    with postgres_database() as url:
+        yield {"TTS_ROUTER_DATABASE_URL": url}
+
+
+def outcomes_in(env: dict[str, str], data: Path) -> list[tuple[str, int, str | None]]:
+    """Every usage row's request id, status and error code."""
+    query = "select request_id, status, error_code from usage_records"
+    url = env.get("TTS_ROUTER_DATABASE_URL")
+    if url is None:
+        with sqlite3.connect(data / "tts-router.sqlite3") as db:
+            return db.execute(query).fetchall()
+
+    async def fetch() -> list[tuple[str, int, str | None]]:
+        connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+        try:
+            return [(row[0], row[1], row[2]) for row in await connection.fetch(query)]
+        finally:
+            await connection.close()
+
+    return asyncio.run(fetch())
+
+
+def test_usage_survives_sigkill(tmp_path: Path, database: dict[str, str]) -> None:
     plugins = register_plugins(tmp_path / "plugins", SCRIPTED_PLUGIN)
     config = tmp_path / "router.toml"
-    config.write_text(TEST_CONFIG)
+    # One process: its local blob store needs no sharing, whatever its database.
+    config.write_text(TEST_CONFIG + "\n[blobs]\nshared_directory = true\n")
     data = tmp_path / "data"
-    cli("tenants", "create", "crash", "--data-dir", str(data))
-    key = cli("keys", "create", "--tenant", "crash", "--data-dir", str(data))[-1]
-    with run_router(data, config=config, python_path=plugins) as router:
+    if database:
+        cli("db", "upgrade", env=database)
+    cli("tenants", "create", "crash", "--data-dir", str(data), env=database)
+    key = cli("keys", "create", "--tenant", "crash", "--data-dir", str(data), env=database)[-1]
+    with run_router(data, config=config, python_path=plugins, env=database) as router:
         ids = asyncio.run(start_streams(router, key))
-    with run_router(data, config=config, python_path=plugins) as restarted:
+    with run_router(data, config=config, python_path=plugins, env=database) as restarted:
         answer = httpx.get(
             f"{restarted.base_url}/v1/usage", headers={"authorization": f"Bearer {key}"}
         )
         assert answer.status_code == 200
         totals = answer.json()["totals"]
-    with sqlite3.connect(data / "tts-router.sqlite3") as db:
-        found = db.execute("select request_id, status, error_code from usage_records").fetchall()
+    found = outcomes_in(database, data)
     per_request = Counter(request_id for request_id, _, _ in found)
     assert {request_id: per_request[request_id] for request_id in ids} == dict.fromkeys(ids, 1)
     assert sum(per_request.values()) == len(ids)
