@@ -52,7 +52,7 @@ class ServerSettings(_Section):
     # The dialect of the shared root paths (`/v1/audio/speech`) for keys that name none.
     default_dialect: DialectName = DEFAULT_DIALECT
     # How long an idle keep-alive connection stays open. Longer than clients keep theirs (httpx
-    # and the openai SDK: 5 s), so that a client never reuses one the server is closing.
+    # and the SDKs built on it: 5 s), so that a client never reuses one the server is closing.
     keep_alive_seconds: int = Field(default=75, ge=1)
 
 

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from sqlalchemy import select
 
-from router.accounts.ledger import DatabaseLedger
+from router.accounts.ledger import INTERRUPTED, DatabaseLedger
 from storage.database import create_engine
 from storage.models import IN_PROGRESS, ProviderAttempt, UsageRecord
 from storage.usage_journal import UsageJournal
@@ -230,7 +230,9 @@ def test_restoring_writes_only_rows_the_database_lacks(database_url: str, tmp_pa
         assert set(stored) == {finished, cut_off}
         assert stored[finished].status == 200
         assert stored[finished].audio_seconds == 1.5
-        assert stored[cut_off].status == IN_PROGRESS
+        # The dead process's request that never finished ended with it.
+        assert (stored[cut_off].status, stored[cut_off].error_code) == (INTERRUPTED, "interrupted")
+        assert stored[cut_off].finished_at is not None
         assert stored[cut_off].created_at == STARTED
         assert stored[cut_off].provider == "kokoro"
         per_row = sorted((attempt.usage_id, attempt.attempt) for attempt in tries)
