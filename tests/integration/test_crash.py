@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -56,12 +57,6 @@ def body(model: str) -> dict[str, str]:
     return {"model": model, "input": "Hello there.", "voice": "alloy", "response_format": "pcm"}
 
 
-def rows(data: Path) -> dict[str, int]:
-    """Each usage row's request id and status, in the router's SQLite database."""
-    with sqlite3.connect(data / "tts-router.sqlite3") as db:
-        return dict(db.execute("select request_id, status from usage_records").fetchall())
-
-
 @pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     """The environment that points a router at SQLite (its default) or a fresh PostgreSQL."""
@@ -87,7 +82,9 @@ def outcomes_in(env: dict[str, str], data: Path) -> list[tuple[str, int, str | N
         finally:
             await connection.close()
 
-    return asyncio.run(fetch())
+    # Its own thread and loop: it is also called from inside a running loop.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(lambda: asyncio.run(fetch())).result()
 
 
 def test_usage_survives_sigkill(tmp_path: Path, database: dict[str, str]) -> None:
@@ -124,27 +121,35 @@ def test_usage_survives_sigkill(tmp_path: Path, database: dict[str, str]) -> Non
     assert totals["input_characters"] == len(ids) * len(body("tone")["input"])
 
 
-def test_a_running_router_restores_the_rows_of_one_that_died(tmp_path: Path) -> None:
+def test_a_running_router_restores_the_rows_of_one_that_died(
+    tmp_path: Path, database: dict[str, str]
+) -> None:
     plugins = register_plugins(tmp_path / "plugins", SCRIPTED_PLUGIN)
     config = tmp_path / "router.toml"
-    config.write_text(TEST_CONFIG + "\n[gateway]\nusage_restore_seconds = 0.2\n")
+    restore = "\n[gateway]\nusage_restore_seconds = 0.2\n[blobs]\nshared_directory = true\n"
+    config.write_text(TEST_CONFIG + restore)
     data = tmp_path / "data"
-    cli("tenants", "create", "crash", "--data-dir", str(data))
-    key = cli("keys", "create", "--tenant", "crash", "--data-dir", str(data))[-1]
+    if database:
+        cli("db", "upgrade", env=database)
+    cli("tenants", "create", "crash", "--data-dir", str(data), env=database)
+    key = cli("keys", "create", "--tenant", "crash", "--data-dir", str(data), env=database)[-1]
+
+    def statuses() -> dict[str, int]:
+        return {request_id: status for request_id, status, _ in outcomes_in(database, data)}
 
     def not_taken_while_alive(ids: list[str]) -> None:
         time.sleep(0.6)  # several sweeps of the survivor
-        found = rows(data)
-        assert [found.get(request_id) for request_id in ids[FINISHED:]].count(0) == 0
+        found = statuses()
+        assert [found.get(request_id) for request_id in ids[FINISHED:]] == [None] * STREAMS
 
-    with run_router(data, config=config, python_path=plugins):
-        with run_router(data, config=config, python_path=plugins) as dying:
+    with run_router(data, config=config, python_path=plugins, env=database):
+        with run_router(data, config=config, python_path=plugins, env=database) as dying:
             ids = asyncio.run(start_streams(dying, key, not_taken_while_alive))
         deadline = time.monotonic() + 20
-        while not set(ids) <= set(rows(data)) and time.monotonic() < deadline:
+        while not set(ids) <= set(statuses()) and time.monotonic() < deadline:
             time.sleep(0.1)
-        found = rows(data)
+        found = statuses()
         assert [found.get(request_id) for request_id in ids[:FINISHED]] == [200] * FINISHED
         assert [found.get(request_id) for request_id in ids[FINISHED:]] == [500] * STREAMS
-    assert sorted(rows(data)) == sorted(ids)
+    assert sorted(statuses()) == sorted(ids)
     assert not list((data / "usage-journal").glob("*.jsonl"))
