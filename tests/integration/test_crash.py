@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.conftest import TEST_CONFIG
-from tests.support.databases import BACKENDS, postgres_database
+from tests.support.databases import BACKENDS, router_database, rows_in
 from tests.support.server import RunningRouter, cli, register_plugins, run_router
 from tests.support.setups import SCRIPTED_PLUGIN
 
@@ -57,34 +54,17 @@ def body(model: str) -> dict[str, str]:
     return {"model": model, "input": "Hello there.", "voice": "alloy", "response_format": "pcm"}
 
 
-@pytest.fixture(params=BACKENDS)
-def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    """The environment that points a router at SQLite (its default) or a fresh PostgreSQL."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_database() as url:
-        yield {"TTS_ROUTER_DATABASE_URL": url}
-
-
 def outcomes_in(env: dict[str, str], data: Path) -> list[tuple[str, int, str | None]]:
     """Every usage row's request id, status and error code."""
-    query = "select request_id, status, error_code from usage_records"
-    url = env.get("TTS_ROUTER_DATABASE_URL")
-    if url is None:
-        with sqlite3.connect(data / "tts-router.sqlite3") as db:
-            return db.execute(query).fetchall()
+    found = rows_in(env, data, "select request_id, status, error_code from usage_records")
+    return [(row[0], row[1], row[2]) for row in found]
 
-    async def fetch() -> list[tuple[str, int, str | None]]:
-        connection = await asyncpg.connect(url.replace("+asyncpg", ""))
-        try:
-            return [(row[0], row[1], row[2]) for row in await connection.fetch(query)]
-        finally:
-            await connection.close()
 
-    # Its own thread and loop: it is also called from inside a running loop.
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        return thread.submit(lambda: asyncio.run(fetch())).result()
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The environment of a router on SQLite (its default) or on a fresh PostgreSQL."""
+    with router_database(request.param) as env:
+        yield env
 
 
 def test_usage_survives_sigkill(tmp_path: Path, database: dict[str, str]) -> None:

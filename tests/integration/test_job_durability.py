@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support.databases import postgres_database
+from tests.support.databases import BACKENDS, postgres_database, router_database, rows_in
 from tests.support.server import RunningRouter, cli, run_router
 from tests.support.setups import set_up, write_config
 
@@ -67,24 +67,27 @@ async def create_jobs(base_urls: list[str], key: str, count: int, **body: str) -
     return [str(response.json()["id"]) for response in responses]
 
 
-def test_jobs_survive_sigkill_and_complete_once(tmp_path: Path) -> None:
-    setup = set_up(tmp_path, config("expressive", delay=1.0, workers=2, lease_seconds=2))
-    key = setup.key
-    with setup.router() as router:
-        ids = asyncio.run(create_jobs([router.base_url], key, 6))
-        wait_until(lambda: "PROCESSING" in statuses(router, key, ids))
-        router.process.send_signal(signal.SIGKILL)
-        router.process.wait()
-    with sqlite3.connect(setup.database) as db:
-        interrupted = db.execute("select count(*) from speech_jobs where status != 'COMPLETED'")
-        assert interrupted.fetchone()[0] >= 1
-    with setup.router() as restarted:
-        wait_until(lambda: set(statuses(restarted, key, ids)) == {"COMPLETED"})
-        for result in results(restarted.base_url, key, ids).values():
-            assert httpx.get(result["results"][0]["url"]).status_code == 200
-    with sqlite3.connect(setup.database) as db:
-        usage = db.execute("select request_id, status from usage_records").fetchall()
-        audio = db.execute("select audio_id from speech_jobs").fetchall()
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_jobs_survive_sigkill_and_complete_once(tmp_path: Path, backend: str) -> None:
+    # One process: its local blob store needs no sharing, whatever its database.
+    text = config("expressive", delay=1.0, workers=2, lease_seconds=2)
+    text += "\n[blobs]\nshared_directory = true\n"
+    with router_database(backend) as env:
+        setup = set_up(tmp_path, text, env)
+        key = setup.key
+        with setup.router() as router:
+            ids = asyncio.run(create_jobs([router.base_url], key, 6))
+            wait_until(lambda: "PROCESSING" in statuses(router, key, ids))
+            router.process.send_signal(signal.SIGKILL)
+            router.process.wait()
+        query = "select count(*) from speech_jobs where status != 'COMPLETED'"
+        assert rows_in(env, setup.data, query)[0][0] >= 1
+        with setup.router() as restarted:
+            wait_until(lambda: set(statuses(restarted, key, ids)) == {"COMPLETED"})
+            for result in results(restarted.base_url, key, ids).values():
+                assert httpx.get(result["results"][0]["url"]).status_code == 200
+        usage = rows_in(env, setup.data, "select request_id, status from usage_records")
+        audio = rows_in(env, setup.data, "select audio_id from speech_jobs")
     assert Counter(request_id for request_id, _ in usage) == Counter(ids)
     assert {status for _, status in usage} == {200}
     assert len({audio_id for (audio_id,) in audio}) == len(ids)

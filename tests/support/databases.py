@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -65,3 +68,32 @@ async def sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
         yield session_factory(engine)
     finally:
         await engine.dispose()
+
+
+@contextmanager
+def router_database(backend: str) -> Iterator[dict[str, str]]:
+    """The environment that points a router at SQLite (its default) or a fresh PostgreSQL."""
+    if backend == "sqlite":
+        yield {}
+        return
+    with postgres_database() as url:
+        yield {"TTS_ROUTER_DATABASE_URL": url}
+
+
+def rows_in(env: Mapping[str, str], data: Path, query: str) -> list[tuple[Any, ...]]:
+    """The rows `query` reads from the database of a router run with `env` and data dir `data`."""
+    url = env.get("TTS_ROUTER_DATABASE_URL")
+    if url is None:
+        with sqlite3.connect(data / "tts-router.sqlite3") as db:
+            return list(db.execute(query).fetchall())
+
+    async def fetch() -> list[tuple[Any, ...]]:
+        connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+        try:
+            return [tuple(row.values()) for row in await connection.fetch(query)]
+        finally:
+            await connection.close()
+
+    # Its own thread and loop, so that it may be called from inside a running loop too.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(lambda: asyncio.run(fetch())).result()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.server import RunningRouter, cli, register_plugins, run_router
@@ -29,10 +29,11 @@ class Setup:
     plugins: Path
     data: Path
     key: str
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def router(self) -> AbstractContextManager[RunningRouter]:
         """Start a router on this setup."""
-        return run_router(self.data, config=self.config, python_path=self.plugins)
+        return run_router(self.data, config=self.config, python_path=self.plugins, env=self.env)
 
     @property
     def database(self) -> Path:
@@ -40,10 +41,13 @@ class Setup:
         return self.data / "tts-router.sqlite3"
 
 
-def set_up(directory: Path, text: str) -> Setup:
-    """Write the config `text` and create a tenant and key under `directory`."""
+def set_up(directory: Path, text: str, env: Mapping[str, str] | None = None) -> Setup:
+    """Write `text`, and a tenant and key under `directory`, on the database `env` names."""
     path, plugins = write_config(directory, text)
     data = directory / "data"
-    cli("tenants", "create", "jobs", "--data-dir", str(data))
-    key = cli("keys", "create", "--tenant", "jobs", "--data-dir", str(data))[-1]
-    return Setup(path, plugins, data, key)
+    env = dict(env or {})
+    if env:
+        cli("db", "upgrade", env=env)
+    cli("tenants", "create", "jobs", "--data-dir", str(data), env=env)
+    key = cli("keys", "create", "--tenant", "jobs", "--data-dir", str(data), env=env)[-1]
+    return Setup(path, plugins, data, key, env)
