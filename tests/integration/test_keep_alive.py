@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import socket
+import http.client
 import time
 from urllib.parse import urlsplit
 
 from tests.support.server import RunningRouter
 
-# httpx and the openai SDK drop a pooled connection after 5 idle seconds.
+# httpx, and the SDKs built on it, drop a pooled connection after 5 idle seconds.
 CLIENT_IDLE_SECONDS = 5.0
-REQUEST = b"GET /health/live HTTP/1.1\r\nHost: router\r\n\r\n"
 
 
-def _answer(sock: socket.socket) -> bytes:
-    sock.sendall(REQUEST)
-    return sock.recv(65536)
+def _status(connection: http.client.HTTPConnection) -> int:
+    connection.request("GET", "/health/live")
+    response = connection.getresponse()
+    response.read()
+    return response.status
 
 
 def test_an_idle_connection_is_kept_past_the_clients_limit(router: RunningRouter) -> None:
     address = urlsplit(router.base_url)
-    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
-        assert _answer(sock).startswith(b"HTTP/1.1 200")
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    try:
+        assert _status(connection) == 200
+        first = connection.sock
         time.sleep(CLIENT_IDLE_SECONDS + 1.0)
-        assert _answer(sock).startswith(b"HTTP/1.1 200")
+        # On a connection the server had closed this raises RemoteDisconnected.
+        assert _status(connection) == 200
+        assert connection.sock is first
+    finally:
+        connection.close()
