@@ -29,7 +29,7 @@ from providers.api import (
     UploadedVoice,
     Voice,
 )
-from providers.chatterbox import ChatterboxProvider
+from providers.chatterbox import ChatterboxProvider, engine
 from providers.chatterbox.conditioning import VoiceConditioning
 from providers.chatterbox.decoding import Sampling, decode, decode_turbo
 from providers.chatterbox.engine import Settings
@@ -173,6 +173,28 @@ async def test_a_seed_makes_the_audio_reproducible(provider: ChatterboxProvider)
     other = await _audio(provider, _request(seed=12, exaggeration=0.9, temperature=1.1))
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+@pytest.mark.anyio
+async def test_each_control_reaches_t3_under_its_own_name(
+    provider: ChatterboxProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reached: list[tuple[float, float, float]] = []
+
+    def spy(t3: T3, cond: T3Cond, text: torch.Tensor, sampling: Sampling, *rest: Any) -> Any:
+        reached.append((float(cond.emotion_adv), sampling.temperature, sampling.cfg_weight))
+        return decode(t3, cond, text, sampling, *rest)
+
+    monkeypatch.setattr(engine, "decode", spy)
+    controls: dict[str, Any] = {"temperature": 0.3, "exaggeration": 0.7, "cfg_weight": 0.4}
+    heard = await _audio(provider, _request(seed=3, **controls))
+    assert reached == [pytest.approx((0.7, 0.3, 0.4))]
+    # Exaggeration is one conditioning position that T3's RMSNorm scales away before random
+    # weights can use it, so only temperature and guidance move these tokens measurably.
+    for name, value in {"temperature": 1.3, "cfg_weight": 1.0}.items():
+        changed = await _audio(provider, _request(seed=3, **{**controls, name: value}))
+        assert not np.array_equal(changed, heard), name
+    assert np.array_equal(await _audio(provider, _request(seed=3, **controls)), heard)
 
 
 def test_sampling_controls_are_passed_by_name_only() -> None:

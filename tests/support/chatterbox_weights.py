@@ -34,6 +34,7 @@ __all__ = [
     "cached_checkpoint",
     "shallow_backbones",
     "shrink_backbones",
+    "tiny_checkpoint",
     "tone_wav",
     "tone_wav_bytes",
     "turbo_config",
@@ -129,11 +130,22 @@ def turbo_config() -> T3Config:
     return hp
 
 
+def _mixing(t3: T3) -> T3:
+    """`t3` with its backbone's linear layers drawn to keep their inputs' variance."""
+    # The backbone's own initialisation (std 0.02) leaves each layer close to the identity and
+    # its attention close to uniform, so the next token depends on the last one alone: the
+    # guidance pair's rows, which differ only in their text, then give the same logits.
+    for module in t3.tfmr.modules():
+        if isinstance(module, torch.nn.Linear):
+            torch.nn.init.normal_(module.weight, std=module.in_features**-0.5)
+    return t3
+
+
 def write_checkpoint(directory: Path, *, seed: int = 0) -> Path:
     """A `ChatterboxTTS.from_local` directory of random weights, with a built-in voice."""
     directory.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    t3, s3gen, voice_encoder = T3().eval(), S3Gen().eval(), VoiceEncoder().eval()
+    t3, s3gen, voice_encoder = _mixing(T3().eval()), S3Gen().eval(), VoiceEncoder().eval()
     _save(t3, directory / "t3_cfg.safetensors")
     _save(s3gen, directory / "s3gen.safetensors")
     _save(voice_encoder, directory / "ve.safetensors")
@@ -190,3 +202,13 @@ def cached_checkpoint(root: Path, name: str, write: Callable[[Path], Path]) -> P
     except OSError:  # another run put it there first
         shutil.rmtree(staging, ignore_errors=True)
     return final
+
+
+def tiny_checkpoint(root: Path) -> Path:
+    """The original model's random checkpoint with a shallow T3, kept under `root`."""
+    stock = dict(LLAMA_CONFIGS)
+    shrink_backbones()
+    try:
+        return cached_checkpoint(root, "standard", write_checkpoint)
+    finally:
+        LLAMA_CONFIGS.update(stock)
