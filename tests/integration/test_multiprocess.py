@@ -106,11 +106,13 @@ def test_the_concurrency_limit_is_shared(two_routers: Routers) -> None:
     assert {answer.json()["error"]["code"] for answer in refused} == {"concurrency_limit_exceeded"}
 
 
-def test_the_monthly_character_budget_is_shared(two_routers: Routers) -> None:
+@pytest.mark.parametrize("holder", ["key", "tenant"])
+def test_the_monthly_character_budget_is_shared(two_routers: Routers, holder: str) -> None:
     routers, _, env = two_routers
-    cli("tenants", "create", "frugal", env=env)
-    key = cli("keys", "create", "--tenant", "frugal", "--monthly-chars", "30", env=env)[-1]
-    headers = {"authorization": f"Bearer {key}"}
+    budget = ["--monthly-chars", "30"]
+    cli("tenants", "create", "frugal", *(budget if holder == "tenant" else []), env=env)
+    key = cli("keys", "create", "--tenant", "frugal", *(budget if holder == "key" else []), env=env)
+    headers = {"authorization": f"Bearer {key[-1]}"}
     body = {**TONE, "input": "0123456789"}
     answers = [
         httpx.post(f"{routers[n % 2].base_url}/v1/audio/speech", json=body, headers=headers)
