@@ -30,6 +30,7 @@ chain = [{ provider = "scripted", model = "tone" }]
 """
 BODY = {"model": "tone", "input": "Soak.", "voice": "alloy", "response_format": "mp3"}
 WARM_UP_SECONDS = 60.0
+SAMPLE_SECONDS = 60.0
 
 
 @dataclass
@@ -74,13 +75,14 @@ async def soak(router: RunningRouter, key: str, clients: int, seconds: float) ->
         url = f"{router.base_url}/v1/audio/speech"
         tasks = [asyncio.ensure_future(client(http, url, until, tally)) for _ in range(clients)]
         await asyncio.sleep(WARM_UP_SECONDS)
-        first, done_at_start = rss_mib(router), tally.completed
-        await asyncio.sleep(seconds / 2)
-        middle = rss_mib(router)
-        await asyncio.sleep(seconds / 2)
-        last = rss_mib(router)
+        done_at_start = tally.completed
+        series = [rss_mib(router)]
+        while (left := until - time.monotonic()) > 0:
+            await asyncio.sleep(min(SAMPLE_SECONDS, left))
+            series.append(rss_mib(router))
         await asyncio.gather(*tasks)
     served = tally.completed - done_at_start
+    first, middle, last = series[0], series[len(series) // 2], series[-1]
     return [
         f"| concurrent streaming clients | {clients} |",
         f"| duration (after a {WARM_UP_SECONDS:.0f} s warm-up) | {seconds / 60:.1f} min |",
@@ -89,6 +91,7 @@ async def soak(router: RunningRouter, key: str, clients: int, seconds: float) ->
         f"| router RSS start / middle / end | {first:.0f} / {middle:.0f} / {last:.0f} MiB |",
         f"| RSS change start → end, middle → end | {(last - first) / first:+.1%}, "
         f"{(last - middle) / middle:+.1%} |",
+        f"| RSS each minute | {' '.join(f'{mib:.0f}' for mib in series)} MiB |",
     ]
 
 
@@ -97,14 +100,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--arenas", type=int, default=2)
     args = parser.parse_args()
+    env = {"MALLOC_ARENA_MAX": str(args.arenas)} if args.arenas else {}
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         config, plugins = write_config(root, CONFIG)
         data = root / "data"
         cli("tenants", "create", "soak", "--data-dir", str(data))
         key = cli("keys", "create", "--tenant", "soak", "--data-dir", str(data))[-1]
-        with run_router(data, config=config, python_path=plugins) as router:
+        with run_router(data, config=config, python_path=plugins, env=env) as router:
             rows = asyncio.run(soak(router, key, args.clients, args.minutes * 60))
             log = router.log()
     problems = [line for line in log.splitlines() if "ERROR" in line or "Traceback" in line]
