@@ -24,7 +24,7 @@ from transformers.generation.logits_process import (
     TopPLogitsWarper,
 )
 
-__all__ = ["Sampling", "decode", "decode_turbo"]
+__all__ = ["Sampling", "TokenPicker", "decode", "decode_turbo", "prompt_embeds", "speech_embeds"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,84 @@ def _draw(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.multinomial(probs, num_samples=1, generator=generator)
 
 
+class TokenPicker:
+    """Draws one request's speech tokens from T3's logits, step by step, as `T3.inference` does."""
+
+    def __init__(self, t3: T3, sampling: Sampling, generator: torch.Generator) -> None:
+        self.sampling = sampling
+        self.generator = generator
+        self.stop_token = t3.hp.stop_speech_token
+        self.penalty = RepetitionPenaltyLogitsProcessor(penalty=float(sampling.repetition_penalty))
+        self.min_p = MinPLogitsWarper(min_p=sampling.min_p)
+        self.top_p = TopPLogitsWarper(top_p=sampling.top_p)
+        start = t3.hp.start_speech_token
+        self.generated = cast(
+            torch.LongTensor, torch.tensor([[start]], dtype=torch.long, device=t3.device)
+        )
+        self.predicted: list[torch.Tensor] = []
+
+    @property
+    def rows(self) -> int:
+        """Sequences this request decodes: the guidance pair, or one without guidance."""
+        return 2 if self.sampling.cfg_weight > 0.0 else 1
+
+    @property
+    def done(self) -> bool:
+        """Whether the last token was the stop token, or the step cap is reached."""
+        if not self.predicted:
+            return False
+        stopped = bool(self.predicted[-1].item() == self.stop_token)
+        return stopped or len(self.predicted) >= self.sampling.max_new_tokens
+
+    def pick(self, logits: torch.Tensor) -> torch.Tensor:
+        """The next token (1, 1), from the last position's logits of this request's rows."""
+        if self.rows == 2:
+            cond_logits, uncond_logits = logits[0:1], logits[1:2]
+            weight = torch.as_tensor(
+                self.sampling.cfg_weight, device=logits.device, dtype=logits.dtype
+            )
+            logits = cond_logits + weight * (cond_logits - uncond_logits)
+        logits = self.penalty(self.generated, logits)
+        temperature = self.sampling.temperature
+        if temperature == 0.0:
+            token = logits.argmax(dim=-1, keepdim=True)
+        else:
+            if temperature != 1.0:
+                logits = logits / temperature
+            scores = cast(torch.FloatTensor, logits)
+            warped = self.top_p(self.generated, self.min_p(self.generated, scores))
+            token = _draw(warped, self.generator)
+        self.predicted.append(token)
+        self.generated = cast(torch.LongTensor, torch.cat([self.generated, token], dim=1))
+        return token
+
+    def tokens(self) -> torch.Tensor:
+        """The tokens drawn so far, (1, N)."""
+        return torch.cat(self.predicted, dim=1)
+
+
+def prompt_embeds(
+    t3: T3, cond: T3Cond, text_tokens: torch.Tensor, picker: TokenPicker
+) -> torch.Tensor:
+    """The embeddings decoding starts from, (rows, L, D): conditioning, text, start of speech."""
+    rows = picker.rows
+    text_tokens = text_tokens.to(dtype=torch.long, device=t3.device).expand(rows, -1)
+    embeds, _ = t3.prepare_input_embeds(
+        t3_cond=cond,
+        # prepare_input_embeds blanks the text of row 1 in place for guidance, so not a view.
+        text_tokens=text_tokens.clone(),
+        speech_tokens=picker.generated.expand(rows, -1),
+        cfg_weight=picker.sampling.cfg_weight,
+    )
+    return torch.cat([embeds, speech_embeds(t3, picker.generated, 0).expand(rows, -1, -1)], dim=1)
+
+
+def speech_embeds(t3: T3, token: torch.Tensor, position: int) -> torch.Tensor:
+    """The embedding (1, 1, D) of speech token `token` at speech position `position`."""
+    speech: torch.Tensor = t3.speech_emb(token) + t3.speech_pos_emb.get_fixed_embedding(position)
+    return speech
+
+
 @torch.inference_mode()
 def decode(
     t3: T3,
@@ -55,49 +133,17 @@ def decode(
     generator: torch.Generator,
 ) -> torch.Tensor:
     """Speech tokens (1, N) for `text_tokens` (1, L, framed by the start and stop text tokens)."""
-    guided = sampling.cfg_weight > 0.0
-    rows = 2 if guided else 1
-    text_tokens = text_tokens.to(dtype=torch.long, device=t3.device).expand(rows, -1)
-    start = t3.hp.start_speech_token
-    embeds, _ = t3.prepare_input_embeds(
-        t3_cond=cond,
-        # prepare_input_embeds blanks the text of row 1 in place for guidance, so not a view.
-        text_tokens=text_tokens.clone(),
-        speech_tokens=torch.full((rows, 1), start, dtype=torch.long, device=t3.device),
-        cfg_weight=sampling.cfg_weight,
-    )
-    bos = cast(torch.LongTensor, torch.tensor([[start]], dtype=torch.long, device=t3.device))
-    bos_embed = t3.speech_emb(bos) + t3.speech_pos_emb.get_fixed_embedding(0)
-    inputs = torch.cat([embeds, bos_embed.expand(rows, -1, -1)], dim=1)
-
-    penalty = RepetitionPenaltyLogitsProcessor(penalty=float(sampling.repetition_penalty))
-    min_p = MinPLogitsWarper(min_p=sampling.min_p)
-    top_p = TopPLogitsWarper(top_p=sampling.top_p)
-    generated = bos
-    predicted: list[torch.Tensor] = []
+    picker = TokenPicker(t3, sampling, generator)
+    inputs = prompt_embeds(t3, cond, text_tokens, picker)
     past = None
     for step in range(sampling.max_new_tokens):
         output = t3.tfmr(inputs_embeds=inputs, past_key_values=past, use_cache=True)
         past = output.past_key_values
-        logits = t3.speech_head(output.last_hidden_state)[:, -1, :]
-        if guided:
-            cond_logits, uncond_logits = logits[0:1], logits[1:2]
-            weight = torch.as_tensor(sampling.cfg_weight, device=logits.device, dtype=logits.dtype)
-            logits = cond_logits + weight * (cond_logits - uncond_logits)
-        logits = penalty(generated, logits)
-        if sampling.temperature == 0.0:
-            token = logits.argmax(dim=-1, keepdim=True)
-        else:
-            if sampling.temperature != 1.0:
-                logits = logits / sampling.temperature
-            token = _draw(top_p(generated, min_p(generated, logits)), generator)
-        predicted.append(token)
-        generated = cast(torch.LongTensor, torch.cat([generated, token], dim=1))
-        if token.item() == t3.hp.stop_speech_token:
+        token = picker.pick(t3.speech_head(output.last_hidden_state)[:, -1, :])
+        if picker.done:
             break
-        embed = t3.speech_emb(token) + t3.speech_pos_emb.get_fixed_embedding(step + 1)
-        inputs = embed.expand(rows, -1, -1)
-    return torch.cat(predicted, dim=1)
+        inputs = speech_embeds(t3, token, step + 1).expand(picker.rows, -1, -1)
+    return picker.tokens()
 
 
 def _turbo_processors(sampling: Sampling) -> LogitsProcessorList:

@@ -42,6 +42,7 @@ from tests.providers.contract import ProviderContract, context
 from tests.support.audio import decode as decode_file
 from tests.support.chatterbox_weights import (
     cached_checkpoint,
+    random_cond,
     shallow_backbones,
     tone_wav,
     tone_wav_bytes,
@@ -277,15 +278,6 @@ async def test_unknown_model_and_unreadable_voice_file_are_rejected(
     assert unreadable.value.param == "voice"
 
 
-def _t3_cond(prompt_tokens: int) -> T3Cond:
-    generator = torch.Generator().manual_seed(0)
-    return T3Cond(
-        speaker_emb=torch.randn(1, 256, generator=generator),
-        cond_prompt_speech_tokens=torch.randint(0, 6561, (1, prompt_tokens), generator=generator),
-        emotion_adv=0.5 * torch.ones(1, 1, 1),
-    )
-
-
 @pytest.fixture(scope="module")
 def t3(backbones: None) -> T3:
     torch.manual_seed(1)
@@ -294,7 +286,7 @@ def t3(backbones: None) -> T3:
 
 @pytest.mark.parametrize(("cfg_weight", "temperature"), [(0.5, 0.8), (0.0, 0.8), (0.7, 1.3)])
 def test_decoding_draws_what_stock_t3_draws(t3: T3, cfg_weight: float, temperature: float) -> None:
-    cond = _t3_cond(t3.hp.speech_cond_prompt_len)
+    cond = random_cond(t3.hp.speech_cond_prompt_len)
     text = torch.tensor([[255, 7, 8, 9, 0]])
     sampling = Sampling(temperature=temperature, cfg_weight=cfg_weight, max_new_tokens=12)
     ours = decode(t3, dataclasses.replace(cond), text, sampling, torch.Generator().manual_seed(42))
@@ -314,7 +306,7 @@ def test_decoding_draws_what_stock_t3_draws(t3: T3, cfg_weight: float, temperatu
 
 
 def test_temperature_zero_decodes_greedily(t3: T3) -> None:
-    cond, text = _t3_cond(t3.hp.speech_cond_prompt_len), torch.tensor([[255, 7, 8, 9, 0]])
+    cond, text = random_cond(t3.hp.speech_cond_prompt_len), torch.tensor([[255, 7, 8, 9, 0]])
     sampling = Sampling(temperature=0.0, max_new_tokens=6)
     runs = [
         decode(t3, dataclasses.replace(cond), text, sampling, torch.Generator().manual_seed(seed))
@@ -324,7 +316,7 @@ def test_temperature_zero_decodes_greedily(t3: T3) -> None:
 
 
 def test_each_call_conditions_on_its_own_copy(t3: T3) -> None:
-    cached = VoiceConditioning(_t3_cond(20), MappingProxyType({"embedding": torch.ones(1, 192)}))
+    cached = VoiceConditioning(random_cond(20), MappingProxyType({"embedding": torch.ones(1, 192)}))
     t3_cond, gen = cached.for_call(exaggeration=0.9)
     t3.prepare_conditioning(t3_cond)  # stores the prompt embedding on what it is given
     gen["embedding"] = torch.zeros(1, 192)  # as S3Gen re-assigns what it is given
@@ -338,7 +330,7 @@ def test_each_call_conditions_on_its_own_copy(t3: T3) -> None:
 def test_turbo_decoding_draws_what_stock_turbo_draws(backbones: None) -> None:
     torch.manual_seed(1)
     t3 = T3(turbo_config()).eval()
-    cond = _t3_cond(20)
+    cond = random_cond(20)
     text = torch.tensor([[5, 6, 7, 8]])
     torch.manual_seed(42)
     stock = t3.inference_turbo(dataclasses.replace(cond), text, max_gen_len=11)

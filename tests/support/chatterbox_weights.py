@@ -20,6 +20,7 @@ import torch
 from chatterbox.models.s3gen import S3Gen
 from chatterbox.models.t3 import T3
 from chatterbox.models.t3.llama_configs import LLAMA_CONFIGS
+from chatterbox.models.t3.modules.cond_enc import T3Cond
 from chatterbox.models.t3.modules.t3_config import T3Config
 from chatterbox.models.tokenizers import EnTokenizer
 from chatterbox.models.voice_encoder import VoiceEncoder
@@ -32,6 +33,8 @@ from transformers import AutoTokenizer
 __all__ = [
     "TINY_LAYERS",
     "cached_checkpoint",
+    "mixing",
+    "random_cond",
     "shallow_backbones",
     "shrink_backbones",
     "tiny_checkpoint",
@@ -130,7 +133,7 @@ def turbo_config() -> T3Config:
     return hp
 
 
-def _mixing(t3: T3) -> T3:
+def mixing(t3: T3) -> T3:
     """`t3` with its backbone's linear layers drawn to keep their inputs' variance."""
     # The backbone's own initialisation (std 0.02) leaves each layer close to the identity and
     # its attention close to uniform, so the next token depends on the last one alone: the
@@ -145,7 +148,7 @@ def write_checkpoint(directory: Path, *, seed: int = 0) -> Path:
     """A `ChatterboxTTS.from_local` directory of random weights, with a built-in voice."""
     directory.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    t3, s3gen, voice_encoder = _mixing(T3().eval()), S3Gen().eval(), VoiceEncoder().eval()
+    t3, s3gen, voice_encoder = mixing(T3().eval()), S3Gen().eval(), VoiceEncoder().eval()
     _save(t3, directory / "t3_cfg.safetensors")
     _save(s3gen, directory / "s3gen.safetensors")
     _save(voice_encoder, directory / "ve.safetensors")
@@ -212,3 +215,13 @@ def tiny_checkpoint(root: Path) -> Path:
         return cached_checkpoint(root, "standard", write_checkpoint)
     finally:
         LLAMA_CONFIGS.update(stock)
+
+
+def random_cond(prompt_tokens: int) -> T3Cond:
+    """T3 conditioning of a random speaker and `prompt_tokens` random prompt tokens."""
+    generator = torch.Generator().manual_seed(0)
+    return T3Cond(
+        speaker_emb=torch.randn(1, 256, generator=generator),
+        cond_prompt_speech_tokens=torch.randint(0, 6561, (1, prompt_tokens), generator=generator),
+        emotion_adv=0.5 * torch.ones(1, 1, 1),
+    )
