@@ -23,14 +23,18 @@ from tests.integration.test_distribute import wav_seconds_and_pitch
 from tests.integration.test_distribute_jobs import create_job, poll
 from tests.integration.test_voice_files import recording, upload
 from tests.support.audio import decode
-from tests.support.chatterbox_weights import tiny_checkpoint, tone_wav
+from tests.support.chatterbox_weights import (
+    TINY_PLUGIN,
+    tiny_checkpoint,
+    tiny_router_config,
+    tone_wav,
+)
 from tests.support.server import RunningRouter, cli, register_plugins, run_router
 
 MAX_NEW_TOKENS = 16
 TOKEN_SECONDS = 0.04
 TEXT = "Hello there."
 CONTROLS: dict[str, Any] = {"temperature": 0.6, "exaggeration": 0.7, "cfg_weight": 0.4, "seed": 21}
-TINY_PLUGIN = "tests.plugins.tiny_chatterbox:ChatterboxProvider"
 
 
 @pytest.fixture(scope="module")
@@ -45,23 +49,13 @@ def checkpoint(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 def root(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Config, plugin registration and a tenant with a user and an admin key."""
     root = tmp_path_factory.mktemp("chatterbox-router")
-    clips = {name: tone_wav(root / f"{name}.wav", 1.0, hz) for name, hz in [("leo", 220.0)]}
+    clip = tone_wav(root / "clip.wav", 1.0, 220.0)
     register_plugins(root / "plugins", {"chatterbox-tiny": TINY_PLUGIN})
-    (root / "router.toml").write_text(f"""
-[providers.chatterbox]
-plugin = "chatterbox-tiny"
-
-[providers.chatterbox.options]
-checkpoint_dir = "{checkpoint}"
-device = "cpu"
-max_new_tokens = {MAX_NEW_TOKENS}
-flow_steps = 2
-voices = {{ leo = "{clips["leo"]}", nora = "{clips["leo"]}" }}
-
-[[routes]]
-model = "Chatterbox"
-chain = [{{ provider = "chatterbox", model = "chatterbox" }}]
-""")
+    voices = {"leo": clip, "nora": clip}
+    config = tiny_router_config(
+        checkpoint, voices, max_new_tokens=MAX_NEW_TOKENS, model="Chatterbox"
+    )
+    (root / "router.toml").write_text(config)
     data = str(root / "data")
     cli("tenants", "create", "acme", "--data-dir", data)
     for name, flags in [("user", []), ("admin", ["--admin"])]:

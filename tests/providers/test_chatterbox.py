@@ -41,9 +41,11 @@ from providers.text import split_text
 from tests.providers.contract import ProviderContract, context
 from tests.support.audio import decode as decode_file
 from tests.support.chatterbox_weights import (
+    TINY_PLUGIN,
     cached_checkpoint,
     random_cond,
     shallow_backbones,
+    tiny_router_config,
     tone_wav,
     tone_wav_bytes,
     turbo_config,
@@ -56,7 +58,6 @@ MAX_NEW_TOKENS = 8
 TEXT = "Hello there."
 TWO_PIECES = "One two. Three four."
 LEO = (1.0, 220.0)  # seconds and pitch of the clip of voice `leo`
-TINY_PLUGIN = "tests.plugins.tiny_chatterbox:ChatterboxProvider"
 
 
 @pytest.fixture
@@ -367,28 +368,14 @@ async def test_turbo_speaks_clones_and_refuses_short_clips(turbo_checkpoint: Pat
         await turbo.close()
 
 
-def _router_config(checkpoint: Path, leo_clip: Path) -> str:
-    return f"""
-[providers.chatterbox]
-plugin = "chatterbox-tiny"
-
-[providers.chatterbox.options]
-checkpoint_dir = "{checkpoint}"
-device = "cpu"
-max_new_tokens = {MAX_NEW_TOKENS}
-flow_steps = 2
-voices = {{ leo = "{leo_clip}" }}
-
-[[routes]]
-model = "chatterbox"
-chain = [{{ provider = "chatterbox", model = "chatterbox" }}]
-"""
-
-
 def test_openai_sdk_gets_speech_over_http(checkpoint: Path, leo_clip: Path, tmp_path: Path) -> None:
     plugins = register_plugins(tmp_path / "plugins", {"chatterbox-tiny": TINY_PLUGIN})
     config = tmp_path / "router.toml"
-    config.write_text(_router_config(checkpoint, leo_clip))
+    config.write_text(
+        tiny_router_config(
+            checkpoint, {"leo": leo_clip}, max_new_tokens=MAX_NEW_TOKENS, model="chatterbox"
+        )
+    )
     data = tmp_path / "data"
     cli("tenants", "create", "acme", "--data-dir", str(data))
     key = cli("keys", "create", "--tenant", "acme", "--data-dir", str(data))[-1]

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import warnings
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
@@ -32,12 +32,14 @@ from transformers import AutoTokenizer
 
 __all__ = [
     "TINY_LAYERS",
+    "TINY_PLUGIN",
     "cached_checkpoint",
     "mixing",
     "random_cond",
     "shallow_backbones",
     "shrink_backbones",
     "tiny_checkpoint",
+    "tiny_router_config",
     "tone_wav",
     "tone_wav_bytes",
     "turbo_config",
@@ -46,6 +48,8 @@ __all__ = [
 ]
 
 TINY_LAYERS = 2
+# The Chatterbox plugin in a process whose T3 is TINY_LAYERS deep, by its entry point.
+TINY_PLUGIN = "tests.plugins.tiny_chatterbox:ChatterboxProvider"
 SAMPLE_RATE = 24_000
 # S3Gen's cost grows with the reference, which it decodes again before every piece.
 BUILTIN_SECONDS = 1.0
@@ -225,3 +229,25 @@ def random_cond(prompt_tokens: int) -> T3Cond:
         cond_prompt_speech_tokens=torch.randint(0, 6561, (1, prompt_tokens), generator=generator),
         emotion_adv=0.5 * torch.ones(1, 1, 1),
     )
+
+
+def tiny_router_config(
+    checkpoint: Path, voices: Mapping[str, Path], *, max_new_tokens: int, model: str
+) -> str:
+    """A router config whose route `model` is served by the plugin `chatterbox-tiny`."""
+    clips = ", ".join(f'{name} = "{clip}"' for name, clip in voices.items())
+    return f"""
+[providers.chatterbox]
+plugin = "chatterbox-tiny"
+
+[providers.chatterbox.options]
+checkpoint_dir = "{checkpoint}"
+device = "cpu"
+max_new_tokens = {max_new_tokens}
+flow_steps = 2
+voices = {{ {clips} }}
+
+[[routes]]
+model = "{model}"
+chain = [{{ provider = "chatterbox", model = "chatterbox" }}]
+"""
