@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 import torch
 from chatterbox.models.t3 import T3
 from chatterbox.models.t3.llama_configs import LLAMA_CONFIGS
 
-from providers.chatterbox.batching import Decoding, decode_batch
-from providers.chatterbox.decoding import Sampling, decode
+from providers.chatterbox.batching import BatchDecoder, Decoding, decode_batch
+from providers.chatterbox.decoding import Sampling, TokenPicker, decode
 from tests.support.chatterbox_weights import mixing, random_cond, shallow_backbones
 
 # Texts of different lengths, framed by the start (255) and stop (0) text tokens.
@@ -58,40 +56,82 @@ def _alone(t3: T3, decoding: Decoding) -> torch.Tensor:
     )
 
 
-def _logits_seen(t3: T3, run: Callable[[], Any]) -> tuple[Any, list[torch.Tensor]]:
-    """What `run` returns, and the last position's logits of every call of T3's speech head."""
-    seen: list[torch.Tensor] = []
-
-    def keep(_module: Any, _inputs: Any, output: torch.Tensor) -> None:
-        seen.append((output[:, -1] if output.dim() == 3 else output).clone())
-
-    handle = t3.speech_head.register_forward_hook(keep)
-    try:
-        return run(), seen
-    finally:
-        handle.remove()
+Picks = dict[int, list[torch.Tensor]]
 
 
-def test_a_batch_draws_what_each_request_draws_alone(t3: T3) -> None:
+@pytest.fixture
+def picks(monkeypatch: pytest.MonkeyPatch) -> Picks:
+    """The logits each request's tokens were drawn from, by the seed of its generator."""
+    seen: Picks = {}
+    pick = TokenPicker.pick
+
+    def noted(picker: TokenPicker, logits: torch.Tensor) -> torch.Tensor:
+        seen.setdefault(picker.generator.initial_seed(), []).append(logits.clone())
+        return pick(picker, logits)
+
+    monkeypatch.setattr(TokenPicker, "pick", noted)
+    return seen
+
+
+def _same_draws(batched: Picks, alone: Picks) -> None:
+    assert batched.keys() == alone.keys()
+    for seed, steps in alone.items():
+        assert len(batched[seed]) == len(steps), seed
+        for step, (ours, theirs) in enumerate(zip(batched[seed], steps, strict=True)):
+            assert torch.allclose(ours, theirs, atol=1e-4), (seed, step)
+
+
+def _decoded_alone(t3: T3, seeds: list[int], picks: Picks) -> tuple[list[torch.Tensor], Picks]:
+    tokens = [_alone(t3, decoding) for decoding in _decodings(t3, seeds)]
+    alone = dict(picks)
+    picks.clear()
+    return tokens, alone
+
+
+def test_a_batch_draws_what_each_request_draws_alone(t3: T3, picks: Picks) -> None:
     seeds = [11, 12, 13]
-    alone = [_logits_seen(t3, functools.partial(_alone, t3, d)) for d in _decodings(t3, seeds)]
-    batched, steps = _logits_seen(t3, lambda: decode_batch(t3, _decodings(t3, seeds)))
-    assert [tokens.tolist() for tokens in batched] == [tokens.tolist() for tokens, _ in alone]
-    lengths = [tokens.size(1) for tokens in batched]
-    assert lengths == [12, 6, 9]  # random weights rarely stop
-    # Each step's batch holds the rows of the requests still decoding, in order.
-    rows = [2 if sampling.cfg_weight > 0 else 1 for sampling in SAMPLINGS]
-    for step, logits in enumerate(steps):
-        live = [n for n, length in enumerate(lengths) if length > step]
-        parts = torch.split(logits, [rows[n] for n in live])
-        for n, part in zip(live, parts, strict=True):
-            assert torch.allclose(part, alone[n][1][step], atol=1e-4), (step, n)
+    alone, alone_picks = _decoded_alone(t3, seeds, picks)
+    batched = decode_batch(t3, _decodings(t3, seeds))
+    assert [tokens.tolist() for tokens in batched] == [tokens.tolist() for tokens in alone]
+    assert [tokens.size(1) for tokens in batched] == [12, 6, 9]  # random weights rarely stop
+    _same_draws(picks, alone_picks)
 
 
-def test_a_request_draws_the_same_whatever_else_is_in_the_batch(t3: T3) -> None:
-    [first, *_] = _decodings(t3, [21, 22, 23])
-    alone = decode_batch(t3, [first])
-    together = decode_batch(t3, _decodings(t3, [21, 22, 23]))
-    assert torch.equal(alone[0], together[0])
-    other_seed = decode_batch(t3, _decodings(t3, [24, 22, 23]))
-    assert not torch.equal(other_seed[0], together[0])
+def test_requests_that_join_a_running_batch_draw_what_they_draw_alone(t3: T3, picks: Picks) -> None:
+    seeds = [31, 32, 33]
+    alone, alone_picks = _decoded_alone(t3, seeds, picks)
+    first, second, third = _decodings(t3, seeds)  # prompts of 41, 39 and 44 positions
+    decoder = BatchDecoder(t3)
+    decoder.admit("second", second)
+    ended = decoder.step() + decoder.step()
+    decoder.admit("third", third)  # longer than the batch so far: the running rows are padded
+    ended += decoder.step()
+    decoder.admit("first", first)  # shorter than the batch: its own rows are padded
+    assert decoder.rows == 5
+    while decoder.running:
+        ended += decoder.step()
+    tokens = dict(ended)
+    assert [tokens[name].tolist() for name in ["first", "second", "third"]] == [
+        each.tolist() for each in alone
+    ]
+    _same_draws(picks, alone_picks)
+
+
+def test_a_request_that_ends_at_once_leaves_the_others_undisturbed(t3: T3, picks: Picks) -> None:
+    seeds = [41, 42, 43]
+    _, alone_picks = _decoded_alone(t3, seeds, picks)
+    at_once = dataclasses.replace(_decodings(t3, [44])[0], sampling=Sampling(max_new_tokens=1))
+    decoder = BatchDecoder(t3)
+    first, second, third = _decodings(t3, seeds)
+    decoder.admit(0, first)
+    decoder.admit(1, at_once)
+    decoder.admit(2, second)
+    ended = decoder.step()
+    assert [key for key, _ in ended] == [1]
+    decoder.admit(3, third)
+    while decoder.running:
+        ended += decoder.step()
+    assert len(ended) == 4
+    assert {key for key, _ in ended} == {0, 1, 2, 3}
+    del picks[44]
+    _same_draws(picks, alone_picks)
